@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "AVA Desk knowledge base"
+
+urlpatterns = [
+    path("", include("platforms.urls")),
+    path("", include("tickets.urls")),
+    path("admin/", admin.site.urls),
+]

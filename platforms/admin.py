@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from platforms.models import (
+    FAQ,
+    ExamplePrompt,
+    FailureMode,
+    FailureProfile,
+    PlanTier,
+    Platform,
+    SupportChannel,
+    Symptom,
+    stale_before,
+)
+
+
+class NotVerifiedRecentlyFilter(admin.SimpleListFilter):
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [("stale", "Not verified in 180 days"), ("fresh", "Verified in 180 days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            return queryset.filter(verified_on__lt=stale_before())
+        if self.value() == "fresh":
+            return queryset.filter(verified_on__gte=stale_before())
+        return queryset
+
+
+SOURCED_FILTERS = (NotVerifiedRecentlyFilter, "keep_admin_edits")
+
+
+class PlanTierInline(admin.TabularInline):
+    model = PlanTier
+    extra = 0
+    fields = ["position", "slug", "name", "source", "verified_on", "keep_admin_edits"]
+
+
+class SupportChannelInline(admin.StackedInline):
+    model = SupportChannel
+    extra = 0
+    filter_horizontal = ["plan_tiers"]
+
+
+@admin.register(Platform)
+class PlatformAdmin(admin.ModelAdmin):
+    list_display = ["name", "vendor", "id_label", "refunds_errors_automatically", "verified_on"]
+    list_filter = [*SOURCED_FILTERS, "refunds_errors_automatically"]
+    search_fields = ["name", "vendor", "summary", "credit_policy", "source"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PlanTierInline, SupportChannelInline]
+
+
+@admin.register(PlanTier)
+class PlanTierAdmin(admin.ModelAdmin):
+    list_display = ["name", "platform", "position", "verified_on"]
+    list_filter = ["platform", *SOURCED_FILTERS]
+    search_fields = ["name", "platform__name"]
+
+
+@admin.register(SupportChannel)
+class SupportChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "platform", "kind", "human_answers", "message_limit", "verified_on"]
+    list_filter = ["platform", "kind", *SOURCED_FILTERS]
+    search_fields = ["name", "address", "notes", "platform__name", "source"]
+    filter_horizontal = ["plan_tiers"]
+
+
+@admin.register(FailureMode)
+class FailureModeAdmin(admin.ModelAdmin):
+    list_display = ["term", "category", "verified_on"]
+    list_filter = ["category", *SOURCED_FILTERS]
+    search_fields = ["term", "summary", "why"]
+    prepopulated_fields = {"slug": ["term"]}
+
+
+class SymptomInline(admin.TabularInline):
+    model = Symptom
+    extra = 0
+    fields = ["position", "text", "source", "verified_on", "keep_admin_edits"]
+
+
+class ExamplePromptInline(admin.StackedInline):
+    model = ExamplePrompt
+    extra = 0
+
+
+class FAQInline(admin.StackedInline):
+    model = FAQ
+    extra = 0
+
+
+@admin.register(FailureProfile)
+class FailureProfileAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "strength", "wants_start_end_pair", "verified_on"]
+    list_filter = ["platform", "failure_mode", "strength", *SOURCED_FILTERS]
+    search_fields = ["platform__name", "failure_mode__term", "description", "cause"]
+    list_select_related = ["platform", "failure_mode"]
+    inlines = [SymptomInline, ExamplePromptInline, FAQInline]

@@ -1,0 +1,261 @@
+"""The knowledge base: platforms, plan tiers, support channels and failure modes.
+
+Rows are loaded from the YAML files in ``platforms/knowledge/`` by
+``manage.py load_knowledge``; every row says where its facts came from and when
+they were last checked.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+STALE_AFTER = timedelta(days=180)
+
+
+class Sourced(models.Model):
+    source = models.CharField(
+        max_length=400, help_text="Seed file name or URL the facts of this record come from."
+    )
+    verified_on = models.DateField(help_text="When a person last checked these facts.")
+    keep_admin_edits = models.BooleanField(
+        default=False,
+        help_text="Tick after editing in the admin: load_knowledge then leaves this record "
+        "alone until the edit is copied into the knowledge files.",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_stale(self) -> bool:
+        return self.verified_on < timezone.localdate() - STALE_AFTER
+
+
+class Platform(Sourced):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    vendor = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+    summary = models.TextField(blank=True)
+    official_domains = models.JSONField(default=list, blank=True)
+    id_label = models.CharField(
+        max_length=40, help_text='What the platform UI calls a generation\'s ID, e.g. "Asset ID".'
+    )
+    id_location = models.TextField(blank=True, help_text="Where the user finds the ID.")
+    id_pattern = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Regular expression a bare ID must match. Blank: the shape is unknown.",
+    )
+    id_url_patterns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Regular expressions with a named group (?P<id>…) that find the ID in a URL.",
+    )
+    credit_policy = models.TextField(blank=True, help_text="Blank when unknown.")
+    credit_policy_source = models.CharField(max_length=400, blank=True)
+    credit_policy_verified_on = models.DateField(null=True, blank=True)
+    refunds_errors_automatically = models.BooleanField(
+        null=True, help_text="Does the platform return credits by itself when a run errors?"
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("platforms:detail", args=[self.slug])
+
+    def channel_rows(self) -> list[tuple[list[PlanTier], list[SupportChannel]]]:
+        """Plans grouped by the support channels they share, in plan order."""
+        rows: list[tuple[list[PlanTier], list[SupportChannel]]] = []
+        for plan in self.plans.prefetch_related("support_channels"):
+            channels = sorted(plan.support_channels.all(), key=lambda c: c.position)
+            if rows and rows[-1][1] == channels:
+                rows[-1][0].append(plan)
+            else:
+                rows.append(([plan], channels))
+        return rows
+
+    def extract_id(self, text: str) -> str | None:
+        """The generation ID inside a pasted ID, URL or share link, or None."""
+        text = text.strip()
+        for pattern in self.id_url_patterns:
+            if match := re.search(pattern, text):
+                return match.group("id")
+        if self.id_pattern:
+            return text if re.fullmatch(self.id_pattern, text) else None
+        return text if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]{5,127}", text) else None
+
+
+class PlanTier(Sourced):
+    platform = models.ForeignKey(Platform, models.CASCADE, related_name="plans")
+    slug = models.SlugField()
+    name = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["platform", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "slug"], name="unique_plan_per_platform")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform.name} {self.name}"
+
+
+class SupportChannel(Sourced):
+    class Kind(models.TextChoices):
+        AI_ASSISTANT = "ai_assistant", "In-app AI assistant"
+        DISCORD = "discord", "Discord"
+        IN_APP_FLOW = "in_app_flow", "In-app support flow"
+        EMAIL = "email", "E-mail"
+        WEB_FORM = "web_form", "Web form"
+        UNKNOWN = "unknown", "Unknown"
+
+    platform = models.ForeignKey(Platform, models.CASCADE, related_name="channels")
+    slug = models.SlugField()
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    plan_tiers = models.ManyToManyField(PlanTier, related_name="support_channels", blank=True)
+    steps = models.JSONField(default=list, blank=True, help_text="How to reach it, step by step.")
+    address = models.CharField(
+        max_length=200, blank=True, help_text="Channel name, URL or e-mail address."
+    )
+    mention = models.CharField(
+        max_length=80, blank=True, help_text="Role to tag in a post, e.g. @On Call - Moderators."
+    )
+    human_answers = models.BooleanField(null=True)
+    message_limit = models.PositiveIntegerField(null=True, blank=True)
+    accepts_attachments = models.BooleanField(null=True)
+    accepts_pdf = models.BooleanField(null=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["platform", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "slug"], name="unique_channel_per_platform")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform.name}: {self.name}"
+
+    @property
+    def is_known(self) -> bool:
+        return self.kind != self.Kind.UNKNOWN
+
+
+class FailureMode(Sourced):
+    slug = models.SlugField(unique=True)
+    term = models.CharField(max_length=120, unique=True)
+    category = models.CharField(max_length=40)
+    summary = models.TextField(help_text="Plain words, one or two sentences.")
+    why = models.TextField()
+    risk_factors = models.JSONField(default=list, blank=True)
+    prevention = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class FailureProfile(Sourced):
+    """How one platform shows, explains and wants evidence for one failure mode."""
+
+    class Strength(models.TextChoices):
+        VERY_HIGH = "very_high", "VERY HIGH"
+        HIGH = "high", "HIGH"
+        MEDIUM = "medium", "MEDIUM"
+        LOW = "low", "LOW"
+        UNRATED = "unrated", "Not rated"
+
+    platform = models.ForeignKey(Platform, models.CASCADE, related_name="profiles")
+    failure_mode = models.ForeignKey(FailureMode, models.CASCADE, related_name="profiles")
+    strength = models.CharField(max_length=12, choices=Strength.choices)
+    strength_reason = models.TextField(blank=True)
+    description = models.TextField(help_text="How this failure shows on this platform.")
+    cause = models.TextField(blank=True, help_text="Why it happens on this platform.")
+    risk_factors = models.JSONField(default=list, blank=True)
+    evidence_wanted = models.JSONField(default=list, blank=True)
+    wants_start_end_pair = models.BooleanField(default=False)
+    advice = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["platform", "failure_mode"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "failure_mode"], name="unique_profile_per_platform"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform.name} × {self.failure_mode.term}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("platforms:failure", args=[self.platform.slug, self.failure_mode.slug])
+
+
+class ProfileChild(Sourced):
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+
+class Symptom(ProfileChild):
+    profile = models.ForeignKey(FailureProfile, models.CASCADE, related_name="symptoms")
+    text = models.CharField(max_length=200)
+
+    class Meta(ProfileChild.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "position"], name="unique_symptom_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ExamplePrompt(ProfileChild):
+    profile = models.ForeignKey(FailureProfile, models.CASCADE, related_name="examples")
+    prompt = models.TextField()
+    failed_at = models.CharField(max_length=40, help_text="As reported, e.g. 0:01 - 0:03.")
+    observation = models.TextField()
+
+    class Meta(ProfileChild.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "position"], name="unique_example_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.prompt
+
+
+class FAQ(ProfileChild):
+    profile = models.ForeignKey(FailureProfile, models.CASCADE, related_name="faqs")
+    question = models.CharField(max_length=200)
+    answer = models.TextField()
+
+    class Meta(ProfileChild.Meta):
+        verbose_name = "FAQ"
+        verbose_name_plural = "FAQs"
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "position"], name="unique_faq_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+def stale_before() -> date:
+    return timezone.localdate() - STALE_AFTER

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from platforms.knowledge_loader import load_knowledge
+from platforms.models import FailureMode, Platform
+from tickets.models import Case
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # Every test sees the real knowledge base, loaded once; tests roll back their own changes.
+    with django_db_blocker.unblock():
+        load_knowledge(settings.KNOWLEDGE_DIR)
+
+
+@pytest.fixture
+def runway(db) -> Platform:
+    return Platform.objects.get(slug="runway")
+
+
+@pytest.fixture
+def luma(db) -> Platform:
+    return Platform.objects.get(slug="luma")
+
+
+@pytest.fixture
+def kling(db) -> Platform:
+    return Platform.objects.get(slug="kling")
+
+
+@pytest.fixture
+def outsider() -> Client:
+    return Client()
+
+
+def make_case(platform: Platform, *, plan: str | None = None, **fields) -> Case:
+    """A case that has been walked to the review step."""
+    profile = platform.profiles.select_related("failure_mode").first()
+    defaults = {
+        "plan": platform.plans.get(slug=plan) if plan else platform.plans.first(),
+        "result": Case.Result.DEFECTIVE,
+        "failure_mode": profile.failure_mode if profile else FailureMode.objects.first(),
+        "symptoms": [s.text for s in profile.symptoms.all()[:2]] if profile else [],
+        "generation_id": "0f8e7d6c-5b4a-4321-9abc-def012345678",
+        "prompt": "A news anchor sitting at a desk, looking directly into camera",
+        "clip_length_s": 5.0,
+        "first_visible_s": 1.2,
+        "worst_s": 2.5,
+        "observations": "The left eye slides upwards.",
+        "reached_step": "review",
+    }
+    return Case.objects.create(platform=platform, **{**defaults, **fields})

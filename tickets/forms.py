@@ -1,0 +1,187 @@
+"""One form per wizard step. Forms validate and normalise; they do not save."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from platforms.models import FailureMode, PlanTier, Platform, Symptom
+from tickets.models import Case
+from tickets.timestamps import TimestampError, parse_clip_length, parse_clip_time
+
+MAX_PROMPT = 20_000
+MAX_OBSERVATIONS = 20_000
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: PlanTier) -> str:
+        return obj.name
+
+
+class PlatformForm(forms.Form):
+    platform = forms.ModelChoiceField(
+        Platform.objects.all(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Choose the platform you generated on."},
+    )
+    plan = PlanChoiceField(
+        PlanTier.objects.select_related("platform").order_by("platform__position", "position"),
+        label="Your plan",
+        help_text="Your plan decides which support channel you can reach.",
+        error_messages={"required": "Choose your plan.", "invalid_choice": "Choose your plan."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Group plans under their platform so the page works without JavaScript.
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for plan in self.fields["plan"].queryset:
+            groups.setdefault(plan.platform.name, []).append((plan.pk, plan.name))
+        self.fields["plan"].choices = [("", "Choose your plan"), *groups.items()]
+
+    def clean(self):
+        data = super().clean()
+        platform, plan = data.get("platform"), data.get("plan")
+        if platform and plan and plan.platform_id != platform.pk:
+            self.add_error("plan", f"“{plan.name}” is not a {platform.name} plan.")
+        return data
+
+
+class ResultForm(forms.Form):
+    result = forms.ChoiceField(
+        choices=Case.Result.choices,
+        widget=forms.RadioSelect,
+        label="How did the generation end?",
+        error_messages={"required": "Tell us whether it ended in an error or completed."},
+    )
+    credits_returned = forms.TypedChoiceField(
+        choices=[("no", "No, the credits were not returned"), ("yes", "Yes, they came back")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Did the credits come back?",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("result") == Case.Result.ERROR and data.get("credits_returned") is None:
+            self.add_error("credits_returned", "Tell us whether the credits came back.")
+        if data.get("result") == Case.Result.DEFECTIVE:
+            data["credits_returned"] = None
+        return data
+
+
+class SymptomsForm(forms.Form):
+    symptoms = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="What do you see in the clip?",
+        help_text="Tick everything that matches.",
+    )
+    failure_mode = forms.ChoiceField(
+        widget=forms.RadioSelect,
+        label="The failure term for your ticket",
+        error_messages={"required": "Confirm the failure term that describes your clip."},
+    )
+
+    def __init__(self, *args, platform: Platform, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.symptom_rows = list(
+            Symptom.objects.filter(profile__platform=platform).select_related(
+                "profile__failure_mode"
+            )
+        )
+        self.fields["symptoms"].choices = [(str(s.pk), s.text) for s in self.symptom_rows]
+        self.modes = list(
+            FailureMode.objects.filter(profiles__platform=platform).order_by("term")
+        )
+        self.fields["failure_mode"].choices = [(m.slug, m.term) for m in self.modes]
+
+    def clean_symptoms(self) -> list[str]:
+        chosen = set(self.cleaned_data["symptoms"])
+        return [s.text for s in self.symptom_rows if str(s.pk) in chosen]
+
+    def clean_failure_mode(self) -> FailureMode:
+        slug = self.cleaned_data["failure_mode"]
+        return next(m for m in self.modes if m.slug == slug)
+
+
+class GenerationForm(forms.Form):
+    generation_id = forms.CharField(max_length=2000)
+    prompt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_PROMPT,
+        label="The prompt you used",
+        help_text="Paste it exactly as you submitted it.",
+        error_messages={"required": "Paste the prompt you used."},
+    )
+    clip_length = forms.CharField(
+        max_length=20,
+        label="Clip length",
+        help_text="For example 5s or 0:10.",
+        error_messages={"required": "Enter how long the clip is, for example 5s."},
+    )
+    first_visible = forms.CharField(
+        max_length=40,
+        label="When does the failure first become visible?",
+        help_text="A time like 1.2s or 0:02, or a range like 0:01-0:03.",
+        error_messages={"required": "Enter when the failure first becomes visible, e.g. 1.2s."},
+    )
+    worst = forms.CharField(
+        max_length=40,
+        required=False,
+        label="The worst moment (optional)",
+        help_text="When the failure looks worst, if that is later.",
+    )
+
+    def __init__(self, *args, platform: Platform, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.platform = platform
+        field = self.fields["generation_id"]
+        field.label = platform.id_label
+        field.help_text = (
+            f"{platform.id_location} You can paste the ID or the link to the generation."
+        ).strip()
+        field.error_messages["required"] = f"Enter the {platform.id_label}."
+
+    def clean_generation_id(self) -> str:
+        text = self.cleaned_data["generation_id"].strip()
+        generation_id = self.platform.extract_id(text)
+        if generation_id is None:
+            raise ValidationError(
+                f"That does not look like a {self.platform.name} {self.platform.id_label}. "
+                f"Paste the {self.platform.id_label} itself or the link to the generation."
+            )
+        return generation_id
+
+    def clean_clip_length(self) -> float:
+        try:
+            return parse_clip_length(self.cleaned_data["clip_length"])
+        except TimestampError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        length = data.get("clip_length")
+        for name in ("first_visible", "worst"):
+            text = data.get(name)
+            if not text:
+                data[name] = None
+                continue
+            try:
+                data[name] = parse_clip_time(text, clip_length_s=length)
+            except TimestampError as exc:
+                self.add_error(name, str(exc))
+        return data
+
+
+class NotesForm(forms.Form):
+    observations = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=MAX_OBSERVATIONS,
+        required=False,
+        label="What you noticed, in your own words (optional)",
+        help_text="For example what changed, and what you expected instead.",
+    )

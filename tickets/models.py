@@ -1,0 +1,88 @@
+"""A case: one user's escalation of one failed generation."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.urls import reverse
+
+from platforms.models import FailureMode, PlanTier, Platform
+
+
+def new_token() -> str:
+    # 144 bits: the private link is the only key to a case, so it must be unguessable.
+    return secrets.token_urlsafe(18)
+
+
+class Case(models.Model):
+    class Result(models.TextChoices):
+        ERROR = "error", "It ended in an error"
+        DEFECTIVE = "defective", "It completed, but the result is defective"
+
+    STEPS = ["platform", "result", "symptoms", "generation", "notes", "review"]
+
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    reached_step = models.CharField(max_length=20, default="platform")
+
+    platform = models.ForeignKey(Platform, models.PROTECT, related_name="+")
+    plan = models.ForeignKey(PlanTier, models.PROTECT, related_name="+")
+    result = models.CharField(max_length=12, choices=Result.choices, blank=True)
+    credits_returned = models.BooleanField(null=True)
+    symptoms = models.JSONField(default=list, blank=True)
+    failure_mode = models.ForeignKey(
+        FailureMode, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    generation_id = models.CharField(max_length=128, blank=True)
+    prompt = models.TextField(blank=True)
+    clip_length_s = models.FloatField(null=True, blank=True)
+    first_visible_s = models.FloatField(null=True, blank=True)
+    first_visible_end_s = models.FloatField(null=True, blank=True)
+    worst_s = models.FloatField(null=True, blank=True)
+    worst_end_s = models.FloatField(null=True, blank=True)
+    observations = models.TextField(blank=True)
+
+    # What the user last typed on each step, valid or not, so that a reload after
+    # a validation error still shows it: {"generation": {"prompt": "…", …}, …}.
+    typed = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-updated"]
+
+    def __str__(self) -> str:
+        return f"Case {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        """A short, shareable reference that does not reveal the private token."""
+        return f"AVA-{self.created:%y%m%d}-{self.pk:05d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:case", args=[self.token])
+
+    def step_url(self, step: str) -> str:
+        return reverse("tickets:step", args=[self.token, step])
+
+    def reach(self, step: str) -> None:
+        if self.STEPS.index(step) > self.STEPS.index(self.reached_step):
+            self.reached_step = step
+
+    def may_open(self, step: str) -> bool:
+        return self.STEPS.index(step) <= self.STEPS.index(self.reached_step)
+
+    @property
+    def is_goodwill_request(self) -> bool:
+        return self.result != self.Result.ERROR
+
+    @property
+    def stopped_because_credits_returned(self) -> bool:
+        return self.result == self.Result.ERROR and self.credits_returned is True
+
+    @property
+    def profile(self):
+        if self.failure_mode_id is None:
+            return None
+        return self.platform.profiles.filter(failure_mode_id=self.failure_mode_id).first()

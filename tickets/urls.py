@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from tickets import views
+
+app_name = "tickets"
+
+urlpatterns = [
+    path("escalate/", views.start, name="start"),
+    path("cases/", views.my_cases, name="my_cases"),
+    path("cases/<str:token>/", views.case_home, name="case"),
+    path("cases/<str:token>/preview/", views.preview, name="preview"),
+    path("cases/<str:token>/ticket.txt", views.ticket_download, name="ticket_txt"),
+    path("cases/<str:token>/<slug:slug>/", views.step, name="step"),
+]
