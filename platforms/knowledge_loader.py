@@ -141,7 +141,9 @@ class Loader:
         channel_slugs = []
         for position, channel in enumerate(data.get("channels", [])):
             where = f"{name}: channel {channel.get('slug', '?')}"
-            values = _fields(SupportChannel, {**inherited, **channel}, where=where, extra=("plans",))
+            values = _fields(
+                SupportChannel, {**inherited, **channel}, where=where, extra=("plans",)
+            )
             channel_slugs.append(values.pop("slug"))
             values["position"] = position
             obj = self.upsert(
@@ -176,14 +178,13 @@ class Loader:
             mode = FailureMode.objects.get(slug=data["failure_mode"])
         except (KeyError, FailureMode.DoesNotExist):
             raise KnowledgeError(f"{where}: failure_mode is not in failure_modes.yaml") from None
-        profile = self.upsert(
-            FailureProfile, {"platform": platform, "failure_mode": mode}, values
-        )
+        profile = self.upsert(FailureProfile, {"platform": platform, "failure_mode": mode}, values)
         inherited = {key: values[key] for key in SOURCE_KEYS}
         symptoms = [s if isinstance(s, dict) else {"text": s} for s in data.get("symptoms", [])]
         self.load_children(profile, Symptom, profile.symptoms, symptoms, inherited, where)
-        self.load_children(profile, ExamplePrompt, profile.examples, data.get("examples", []),
-                           inherited, where)
+        self.load_children(
+            profile, ExamplePrompt, profile.examples, data.get("examples", []), inherited, where
+        )
         self.load_children(profile, FAQ, profile.faqs, data.get("faqs", []), inherited, where)
         return mode.slug
 

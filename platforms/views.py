@@ -52,8 +52,12 @@ def failure_detail(request: HttpRequest, slug: str, failure: str) -> HttpRespons
             "platform": profile.platform,
             "mode": profile.failure_mode,
             "channel_rows": profile.platform.channel_rows(),
-            "same_term_elsewhere": [p for p in others if p.failure_mode_id == profile.failure_mode_id],
-            "related_elsewhere": [p for p in others if p.failure_mode_id != profile.failure_mode_id],
+            "same_term_elsewhere": [
+                p for p in others if p.failure_mode_id == profile.failure_mode_id
+            ],
+            "related_elsewhere": [
+                p for p in others if p.failure_mode_id != profile.failure_mode_id
+            ],
         },
     )
 

@@ -17,7 +17,12 @@ from platforms.models import (
 )
 
 SEEDS = settings.BASE_DIR.parent / "shared" / "seeds"
-SEED_PLATFORM = {"Runway": "runway", "Luma": "luma", "ByteDance Seedance": "seedance", "Kling": "kling"}
+SEED_PLATFORM = {
+    "Runway": "runway",
+    "Luma": "luma",
+    "ByteDance Seedance": "seedance",
+    "Kling": "kling",
+}
 
 
 def seed_examples() -> list[tuple[str, str, str]]:
@@ -41,20 +46,31 @@ def test_the_seed_pages_are_where_the_tests_expect_them():
 @pytest.mark.django_db
 def test_the_six_platforms_are_loaded_in_order():
     assert list(Platform.objects.values_list("slug", flat=True)) == [
-        "runway", "luma", "seedance", "kling", "sora", "veo",
+        "runway",
+        "luma",
+        "seedance",
+        "kling",
+        "sora",
+        "veo",
     ]
 
 
 @pytest.mark.django_db
 def test_runway_plans_are_ordered_free_to_enterprise(runway):
     assert [p.name for p in runway.plans.all()] == [
-        "Free", "Standard", "Pro", "Unlimited", "Enterprise",
+        "Free",
+        "Standard",
+        "Pro",
+        "Unlimited",
+        "Enterprise",
     ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("slug", "prompt", "when"), seed_examples())
-def test_each_seed_example_prompt_appears_on_its_page_with_its_timestamp(client, slug, prompt, when):
+def test_each_seed_example_prompt_appears_on_its_page_with_its_timestamp(
+    client, slug, prompt, when
+):
     example = ExamplePrompt.objects.get(prompt=prompt, profile__platform__slug=slug)
     assert example.failed_at == when
     page = client.get(example.profile.get_absolute_url()).content.decode()
@@ -69,8 +85,9 @@ def test_every_seed_symptom_count_is_kept():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", [Platform, PlanTier, SupportChannel, FailureProfile, Symptom,
-                                   ExamplePrompt, FAQ])
+@pytest.mark.parametrize(
+    "model", [Platform, PlanTier, SupportChannel, FailureProfile, Symptom, ExamplePrompt, FAQ]
+)
 def test_every_fact_has_a_source_and_a_verified_date(model):
     for row in model.objects.all():
         assert row.source.strip(), row
@@ -92,7 +109,9 @@ def test_runway_credit_policy_cites_its_help_centre(runway):
 
 @pytest.mark.django_db
 def test_seedance_goes_through_bytedances_in_app_support_flow():
-    kinds = set(SupportChannel.objects.filter(platform__slug="seedance").values_list("kind", flat=True))
+    kinds = set(
+        SupportChannel.objects.filter(platform__slug="seedance").values_list("kind", flat=True)
+    )
     assert kinds == {SupportChannel.Kind.IN_APP_FLOW}
 
 
@@ -137,7 +156,12 @@ def test_an_unknown_channel_names_its_own_platform():
 @pytest.mark.parametrize("slug", ["luma", "seedance", "kling", "sora", "veo"])
 def test_runways_channel_never_appears_on_other_platforms_pages(client, slug):
     html = page_texts(client, Platform.objects.get(slug=slug))
-    for runway_only in ["community-help", "On Call - Moderators", "app.runwayml.com", "AI Assistant"]:
+    for runway_only in [
+        "community-help",
+        "On Call - Moderators",
+        "app.runwayml.com",
+        "AI Assistant",
+    ]:
         assert runway_only not in html
 
 
@@ -145,8 +169,16 @@ def test_runways_channel_never_appears_on_other_platforms_pages(client, slug):
 def test_no_page_promises_routing_classification_or_refunds(client):
     for platform in Platform.objects.all():
         html = page_texts(client, platform).lower()
-        for phrase in ["routes the ticket", "classifies", "classified as", "guarantee", "owed",
-                       "entitled", "approve quickly", "approves quickly"]:
+        for phrase in [
+            "routes the ticket",
+            "classifies",
+            "classified as",
+            "guarantee",
+            "owed",
+            "entitled",
+            "approve quickly",
+            "approves quickly",
+        ]:
             assert phrase not in html, (platform, phrase)
 
 

@@ -89,7 +89,7 @@ def test_a_misspelt_key_is_refused_with_its_file_name(tmp_path):
 @pytest.mark.django_db
 def test_a_fact_without_a_source_is_refused(tmp_path):
     directory = write_knowledge(tmp_path, "slug: x\nname: X\nvendor: V\nid_label: ID\n")
-    with pytest.raises(KnowledgeError, match="missing key.*source"):
+    with pytest.raises(KnowledgeError, match=r"missing key.*source"):
         load_knowledge(directory)
 
 
@@ -100,5 +100,5 @@ def test_a_profile_naming_an_unknown_failure_mode_is_refused(tmp_path):
         "slug: x\nname: X\nvendor: V\nid_label: ID\nsource: s\nverified_on: 2026-01-01\n"
         "profiles:\n  - failure_mode: nope\n    strength: high\n    description: d\n",
     )
-    with pytest.raises(KnowledgeError, match="not in failure_modes.yaml"):
+    with pytest.raises(KnowledgeError, match=r"not in failure_modes\.yaml"):
         load_knowledge(directory)

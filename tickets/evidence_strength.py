@@ -14,7 +14,9 @@ class EvidenceItem:
     hint: str
 
 
-def evidence_checklist(case: Case, *, screenshot_roles: list[str] | None = None) -> list[EvidenceItem]:
+def evidence_checklist(
+    case: Case, *, screenshot_roles: list[str] | None = None
+) -> list[EvidenceItem]:
     roles = screenshot_roles or []
     label = case.platform.id_label
     items = [
@@ -23,7 +25,9 @@ def evidence_checklist(case: Case, *, screenshot_roles: list[str] | None = None)
             case.failure_mode_id is not None,
             "Pick the term on the “What went wrong” step.",
         ),
-        EvidenceItem(label, bool(case.generation_id), f"Support cannot find the clip without the {label}."),
+        EvidenceItem(
+            label, bool(case.generation_id), f"Support cannot find the clip without the {label}."
+        ),
         EvidenceItem(
             "Time the failure first becomes visible",
             case.first_visible_s is not None,
@@ -31,12 +35,15 @@ def evidence_checklist(case: Case, *, screenshot_roles: list[str] | None = None)
         ),
         EvidenceItem("The prompt", bool(case.prompt), "Paste the prompt exactly as you used it."),
         EvidenceItem(
-            "Clip length", case.clip_length_s is not None, "Tells support how much of the clip is affected."
+            "Clip length",
+            case.clip_length_s is not None,
+            "Tells support how much of the clip is affected.",
         ),
         EvidenceItem(
             "Screenshots",
             bool(roles),
-            "A frame where the failure is clearly visible is the strongest single piece of evidence.",
+            "A frame where the failure is clearly visible is the strongest single piece "
+            "of evidence.",
         ),
     ]
     profile = case.profile
@@ -45,7 +52,8 @@ def evidence_checklist(case: Case, *, screenshot_roles: list[str] | None = None)
             EvidenceItem(
                 "Screenshots of the clip's start and end",
                 "start" in roles and "end" in roles,
-                f"{case.platform.name} asks for a pair: the same subject at the start and at the end.",
+                f"{case.platform.name} asks for a pair: the same subject at the start "
+                "and at the end.",
             )
         )
     return items

@@ -32,11 +32,28 @@ class PlatformForm(forms.Form):
         error_messages={"required": "Choose your plan.", "invalid_choice": "Choose your plan."},
     )
 
-    def __init__(self, *args, **kwargs):
+    plan_name = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Your plan's name (optional)",
+        help_text="Only if your plan is not listed: type it as your account shows it.",
+    )
+
+    def __init__(self, *args, only_platform: Platform | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Group plans under their platform so the page works without JavaScript.
+        plans = list(self.fields["plan"].queryset)
+        if only_platform:
+            # htmx asked for one platform's plans: a short list, preselected when there is one.
+            plans = [plan for plan in plans if plan.platform_id == only_platform.pk]
+            self.fields["plan"].choices = [("", "Choose your plan")] + [
+                (plan.pk, plan.name) for plan in plans
+            ]
+            if len(plans) == 1:
+                self.initial["plan"] = plans[0].pk
+            return
+        # Without JavaScript, plans are grouped under their platform.
         groups: dict[str, list[tuple[int, str]]] = {}
-        for plan in self.fields["plan"].queryset:
+        for plan in plans:
             groups.setdefault(plan.platform.name, []).append((plan.pk, plan.name))
         self.fields["plan"].choices = [("", "Choose your plan"), *groups.items()]
 
@@ -94,9 +111,7 @@ class SymptomsForm(forms.Form):
             )
         )
         self.fields["symptoms"].choices = [(str(s.pk), s.text) for s in self.symptom_rows]
-        self.modes = list(
-            FailureMode.objects.filter(profiles__platform=platform).order_by("term")
-        )
+        self.modes = list(FailureMode.objects.filter(profiles__platform=platform).order_by("term"))
         self.fields["failure_mode"].choices = [(m.slug, m.term) for m in self.modes]
 
     def clean_symptoms(self) -> list[str]:
@@ -141,18 +156,23 @@ class GenerationForm(forms.Form):
         self.platform = platform
         field = self.fields["generation_id"]
         field.label = platform.id_label
-        field.help_text = (
-            f"{platform.id_location} You can paste the ID or the link to the generation."
-        ).strip()
+        paste_hint = (
+            f" You can paste the {platform.id_label} or the link to the generation."
+            if platform.id_url_patterns
+            else ""
+        )
+        field.help_text = f"{platform.id_location}{paste_hint}".strip()
         field.error_messages["required"] = f"Enter the {platform.id_label}."
 
     def clean_generation_id(self) -> str:
         text = self.cleaned_data["generation_id"].strip()
         generation_id = self.platform.extract_id(text)
         if generation_id is None:
+            where = " or the link to the generation" if self.platform.id_url_patterns else ""
             raise ValidationError(
                 f"That does not look like a {self.platform.name} {self.platform.id_label}. "
-                f"Paste the {self.platform.id_label} itself or the link to the generation."
+                f"Paste the {self.platform.id_label} itself{where}: letters, digits, "
+                "dashes or underscores, no spaces."
             )
         return generation_id
 

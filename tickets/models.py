@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from platforms.models import FailureMode, PlanTier, Platform
 
+UNLISTED_PLAN = "any"  # the knowledge files' slug for "we do not know this platform's tiers"
+
 
 def new_token() -> str:
     # 144 bits: the private link is the only key to a case, so it must be unguessable.
@@ -29,6 +31,9 @@ class Case(models.Model):
 
     platform = models.ForeignKey(Platform, models.PROTECT, related_name="+")
     plan = models.ForeignKey(PlanTier, models.PROTECT, related_name="+")
+    plan_name = models.CharField(
+        max_length=60, blank=True, help_text="The plan as the user's account names it."
+    )
     result = models.CharField(max_length=12, choices=Result.choices, blank=True)
     credits_returned = models.BooleanField(null=True)
     symptoms = models.JSONField(default=list, blank=True)
@@ -55,13 +60,13 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"Case {self.reference}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:case", args=[self.token])
+
     @property
     def reference(self) -> str:
         """A short, shareable reference that does not reveal the private token."""
         return f"AVA-{self.created:%y%m%d}-{self.pk:05d}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("tickets:case", args=[self.token])
 
     def step_url(self, step: str) -> str:
         return reverse("tickets:step", args=[self.token, step])
@@ -72,6 +77,12 @@ class Case(models.Model):
 
     def may_open(self, step: str) -> bool:
         return self.STEPS.index(step) <= self.STEPS.index(self.reached_step)
+
+    @property
+    def plan_label(self) -> str:
+        if self.plan_name:
+            return self.plan_name
+        return "not stated" if self.plan.slug == UNLISTED_PLAN else self.plan.name
 
     @property
     def is_goodwill_request(self) -> bool:

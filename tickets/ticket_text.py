@@ -70,7 +70,7 @@ def _ask(case: Case) -> str:
 def ticket_facts(case: Case, *, attachments: list[str]) -> dict:
     return {
         "platform": case.platform.name,
-        "plan": case.plan.name,
+        "plan": case.plan_label,
         "term": case.failure_mode.term if case.failure_mode else "generation failure",
         "id_label": case.platform.id_label,
         "generation_id": case.generation_id or "(not given yet)",
@@ -81,12 +81,14 @@ def ticket_facts(case: Case, *, attachments: list[str]) -> dict:
         "prompt": case.prompt or "(not given yet)",
         "symptoms": case.symptoms,
         "observations": case.observations.strip(),
-        "attached": ", ".join(attachments) if attachments else "no files yet; I can send "
-        "screenshots on request",
+        "attached": ", ".join(attachments)
+        if attachments
+        else "no files yet; I can send screenshots on request",
         "ask": _ask(case),
-        "result_phrase": "failed generation" if not case.is_goodwill_request else
-        "completed generation with a defective result",
-        "reference": f"(AVA Desk case {case.reference})",
+        "result_phrase": "failed generation"
+        if not case.is_goodwill_request
+        else "completed generation with a defective result",
+        "reference": f"Reference: AVA Desk case {case.reference}",
         "mention": "",
     }
 
@@ -104,7 +106,9 @@ def _fit(template: str, facts: dict, limit: int) -> str:
         return text
     prompt, notes = facts["prompt"], facts["observations"]
     low, high = 0, max(len(prompt), len(notes))
-    best = _render(template, {**facts, "prompt": ELLIPSIS, "observations": ELLIPSIS if notes else ""})
+    best = _render(
+        template, {**facts, "prompt": ELLIPSIS, "observations": ELLIPSIS if notes else ""}
+    )
     while low <= high:
         middle = (low + high) // 2
         candidate = _render(

@@ -8,6 +8,7 @@ app_name = "tickets"
 
 urlpatterns = [
     path("escalate/", views.start, name="start"),
+    path("escalate/plans/", views.plan_field, name="plan_field"),
     path("cases/", views.my_cases, name="my_cases"),
     path("cases/<str:token>/", views.case_home, name="case"),
     path("cases/<str:token>/preview/", views.preview, name="preview"),

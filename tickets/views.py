@@ -37,6 +37,13 @@ def _step_context(case: Case, step: wizard.Step) -> dict:
     }
 
 
+def plan_field(request: HttpRequest) -> HttpResponse:
+    """The plan drop-down for one platform, swapped in by htmx when the platform changes."""
+    platform = get_object_or_404(Platform, pk=request.GET.get("platform") or 0)
+    form = PlatformForm(only_platform=platform)
+    return render(request, "tickets/step_platform.html#plan_field", {"form": form})
+
+
 def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = PlatformForm(request.POST)
@@ -55,7 +62,13 @@ def start(request: HttpRequest) -> HttpResponse:
             return redirect(case.step_url("result"))
     else:
         platform = Platform.objects.filter(slug=request.GET.get("platform", "")).first()
-        form = PlatformForm(initial={"platform": platform.pk if platform else None})
+        plans = list(platform.plans.all()) if platform else []
+        form = PlatformForm(
+            initial={
+                "platform": platform.pk if platform else None,
+                "plan": plans[0].pk if len(plans) == 1 else None,
+            }
+        )
     return render(
         request,
         "tickets/step_platform.html",
@@ -91,7 +104,9 @@ def step(request: HttpRequest, token: str, slug: str) -> HttpResponse:
         wizard.remember_typed(case, step, form)
         if slug == "symptoms" and request.POST.get("action") == "suggest":
             case.save()
-            suggestions = wizard.suggest_failure_modes(case.platform, request.POST.getlist("symptoms"))
+            suggestions = wizard.suggest_failure_modes(
+                case.platform, request.POST.getlist("symptoms")
+            )
             form = wizard.build_form(step, case)
             if request.htmx:
                 return render(

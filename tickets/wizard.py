@@ -71,7 +71,7 @@ def _clip_time_text(start: float | None, end: float | None) -> str:
 
 def initial_for(slug: str, case: Case) -> dict:
     if slug == "platform":
-        return {"platform": case.platform_id, "plan": case.plan_id}
+        return {"platform": case.platform_id, "plan": case.plan_id, "plan_name": case.plan_name}
     if slug == "result":
         returned = {True: "yes", False: "no"}.get(case.credits_returned, "")
         return {"result": case.result, "credits_returned": returned}
@@ -104,6 +104,7 @@ def save_step(step: Step, case: Case, data: dict) -> None:
             case.symptoms, case.failure_mode = [], None
             case.typed.pop("symptoms", None)
         case.platform, case.plan = data["platform"], data["plan"]
+        case.plan_name = data["plan_name"].strip()
     elif step.slug == "result":
         case.result, case.credits_returned = data["result"], data["credits_returned"]
     elif step.slug == "symptoms":
@@ -123,9 +124,9 @@ def save_step(step: Step, case: Case, data: dict) -> None:
 
 def suggest_failure_modes(platform: Platform, symptom_ids: list[str]) -> list[FailureMode]:
     """Failure modes of this platform ranked by how many of the ticked symptoms they explain."""
-    ticked = Symptom.objects.filter(profile__platform=platform, pk__in=[
-        int(pk) for pk in symptom_ids if str(pk).isdigit()
-    ]).select_related("profile__failure_mode")
+    ticked = Symptom.objects.filter(
+        profile__platform=platform, pk__in=[int(pk) for pk in symptom_ids if str(pk).isdigit()]
+    ).select_related("profile__failure_mode")
     counts = Counter(s.profile.failure_mode for s in ticked)
     return [mode for mode, _ in counts.most_common()]
 
