@@ -16,6 +16,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_knowledge(settings.KNOWLEDGE_DIR)
 
 
+@pytest.fixture(autouse=True)
+def private_media_root(settings, tmp_path):
+    # Uploaded evidence goes to a throw-away folder, never the developer's media/.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def runway(db) -> Platform:
     return Platform.objects.get(slug="runway")

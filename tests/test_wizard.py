@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from platforms.models import Symptom
 from tests.conftest import make_case
@@ -11,6 +14,12 @@ from tickets.models import Case
 
 def textarea(html: str) -> str:
     return re.search(r"<textarea[^>]*class=\"ticket-text\"[^>]*>(.*?)</textarea>", html, re.S)[1]
+
+
+def png_upload(name: str, size: tuple[int, int] = (64, 48)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 def start_case(client, platform, plan="free", **extra) -> str:
@@ -49,6 +58,18 @@ def test_a_whole_case_can_be_completed_with_plain_form_posts(client, runway):
     )
     assert response["Location"].endswith("/notes/")
     response = client.post(case_url + "notes/", {"observations": "The left eye slides up."})
+    assert response["Location"].endswith("/evidence/")
+    response = client.post(
+        case_url + "evidence/",
+        {
+            "action": "upload",
+            "screenshots": [png_upload("frame.png")],
+            "role": "first_visible",
+            "time": "1.2",
+        },
+    )
+    assert response["Location"].endswith("/evidence/")
+    response = client.post(case_url + "evidence/", {"action": "continue"})
     assert response["Location"].endswith("/review/")
 
     html = client.get(case_url + "review/").content.decode()
@@ -63,6 +84,8 @@ def test_a_whole_case_can_be_completed_with_plain_form_posts(client, runway):
         symptoms[0].text,
         "The left eye slides up.",
         "@On Call - Moderators",
+        "1 screenshot (failure first visible at 0:01.2)",
+        "evidence report AVA-",
     ]:
         assert expected in ticket
     case = Case.objects.get()
@@ -248,8 +271,13 @@ CASE_PATHS = [
     "symptoms/",
     "generation/",
     "notes/",
+    "evidence/",
     "review/",
     "ticket.txt",
+    "report.pdf",
+    "clip",
+    "screenshots/1/",
+    "screenshots/1/edit/",
 ]
 
 

@@ -6,7 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from platforms.models import FailureMode, PlanTier, Platform, Symptom
-from tickets.models import Case
+from tickets.evidence import parse_blur_boxes
+from tickets.models import Case, Screenshot
 from tickets.timestamps import TimestampError, parse_clip_length, parse_clip_time
 
 MAX_PROMPT = 20_000
@@ -204,4 +205,101 @@ class NotesForm(forms.Form):
         required=False,
         label="What you noticed, in your own words (optional)",
         help_text="For example what changed, and what you expected instead.",
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Django's documented pattern for an <input type=file multiple>."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        # Empty files are refused per file, with their name, by the ingest step.
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_clean(item, initial) for item in data]
+        return [single_clean(data, initial)]
+
+
+def _clip_time_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        max_length=40, required=False, label=label, help_text="For example 0:02 or 1.2s."
+    )
+
+
+class ScreenshotTimeMixin:
+    clip_length_s: float | None
+
+    def clean_time(self) -> float | None:
+        text = self.cleaned_data["time"]
+        if not text:
+            return None
+        try:
+            clip_time = parse_clip_time(text, clip_length_s=self.clip_length_s)
+        except TimestampError as exc:
+            raise ValidationError(str(exc)) from None
+        if clip_time.end is not None:
+            raise ValidationError("A screenshot shows one moment: enter one time, not a range.")
+        return clip_time.start
+
+
+class ScreenshotUploadForm(ScreenshotTimeMixin, forms.Form):
+    screenshots = MultipleFileField(
+        label="Screenshots",
+        help_text="PNG, JPEG or WebP, up to 15 MB each. You can pick several at once.",
+        widget=MultipleFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        error_messages={"required": "Choose one or more screenshots to upload."},
+    )
+    role = forms.ChoiceField(
+        choices=Screenshot.Role.choices, initial=Screenshot.Role.OTHER, label="What they show"
+    )
+    time = _clip_time_field("Time in the clip (optional)")
+
+    def __init__(self, *args, clip_length_s: float | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip_length_s = clip_length_s
+
+
+class ScreenshotEditForm(ScreenshotTimeMixin, forms.Form):
+    role = forms.ChoiceField(choices=Screenshot.Role.choices, label="What it shows")
+    time = _clip_time_field("Time in the clip")
+    blur_boxes = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Blur boxes (optional)",
+        help_text="Hide account names or e-mails before the PDF: one box per line as "
+        "left, top, width, height in percent of the image, e.g. 70, 2, 28, 6. "
+        "With JavaScript on, you can also drag on the picture.",
+    )
+
+    def __init__(self, *args, clip_length_s: float | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip_length_s = clip_length_s
+
+    def clean_blur_boxes(self) -> list[list[float]]:
+        try:
+            return parse_blur_boxes(self.cleaned_data["blur_boxes"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class ClipUploadForm(forms.Form):
+    clip = forms.FileField(
+        label="Your clip",
+        help_text="MP4, MOV or WebM, up to 200 MB and 2 minutes.",
+        widget=forms.ClearableFileInput(attrs={"accept": "video/mp4,video/quicktime,video/webm"}),
+        error_messages={"required": "Choose the clip to upload."},
+    )
+    keep = forms.BooleanField(
+        required=False,
+        label="Keep the clip with this case",
+        help_text="Otherwise it is deleted as soon as the frames are taken.",
     )

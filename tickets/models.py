@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import uuid
+from pathlib import PurePosixPath
 
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
 from platforms.models import FailureMode, PlanTier, Platform
@@ -22,7 +26,7 @@ class Case(models.Model):
         ERROR = "error", "It ended in an error"
         DEFECTIVE = "defective", "It completed, but the result is defective"
 
-    STEPS = ["platform", "result", "symptoms", "generation", "notes", "review"]
+    STEPS = ["platform", "result", "symptoms", "generation", "notes", "evidence", "review"]
 
     token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
     created = models.DateTimeField(auto_now_add=True)
@@ -97,3 +101,76 @@ class Case(models.Model):
         if self.failure_mode_id is None:
             return None
         return self.platform.profiles.filter(failure_mode_id=self.failure_mode_id).first()
+
+
+def evidence_path(instance: models.Model, filename: str) -> str:
+    # Random names: a storage listing or a leaked URL reveals nothing about the case.
+    return f"evidence/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
+
+
+class Screenshot(models.Model):
+    class Role(models.TextChoices):
+        START = "start", "Clip start"
+        FIRST_VISIBLE = "first_visible", "Failure first visible"
+        WORST = "worst", "Worst moment"
+        END = "end", "Clip end"
+        OTHER = "other", "Other"
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="screenshots")
+    image = models.FileField(upload_to=evidence_path)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OTHER)
+    time_s = models.FloatField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    from_clip = models.BooleanField(default=False)
+    original_filename = models.CharField(max_length=200)
+    format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    sha256_original = models.CharField(max_length=64)
+    sha256_stored = models.CharField(max_length=64)
+    # Private details to hide: [x, y, w, h] as fractions of the image, applied before the PDF.
+    blur_boxes = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "created"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} ({self.original_filename})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:screenshot", args=[self.case.token, self.pk])
+
+    @property
+    def content_type(self) -> str:
+        return {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}[self.format]
+
+
+class Clip(models.Model):
+    """A user's clip, kept only when the user asks: frames are taken from it on upload."""
+
+    case = models.OneToOneField(Case, models.CASCADE, related_name="clip")
+    file = models.FileField(upload_to=evidence_path)
+    original_filename = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    duration_s = models.FloatField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:clip", args=[self.case.token])
+
+
+@receiver(post_delete, sender=Screenshot)
+@receiver(post_delete, sender=Clip)
+def delete_stored_file(sender, instance, **kwargs) -> None:
+    # Also runs for cascades (a deleted case), so no evidence file outlives its row.
+    field = instance.image if sender is Screenshot else instance.file
+    if field:
+        field.delete(save=False)

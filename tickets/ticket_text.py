@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 
 from platforms.models import SupportChannel
+from tickets.evidence import attachment_names
 from tickets.models import Case
 from tickets.timestamps import ClipTime, format_seconds
 
@@ -125,7 +126,9 @@ def _fit(template: str, facts: dict, limit: int) -> str:
 def build_ticket(
     case: Case, *, channel: SupportChannel | None, attachments: list[str] | None = None
 ) -> Ticket:
-    facts = ticket_facts(case, attachments=attachments or [])
+    if attachments is None:
+        attachments = attachment_names(case) if case.pk else []
+    facts = ticket_facts(case, attachments=attachments)
     kind = channel.kind if channel else SupportChannel.Kind.UNKNOWN
     template = TEMPLATE_BY_KIND.get(kind, DEFAULT_TEMPLATE)
     if channel and channel.mention:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from platforms.models import FailureMode, Platform
 from tickets import wizard
 from tickets.evidence_strength import evidence_checklist
+from tickets.evidence_views import evidence_step
 from tickets.forms import PlatformForm
 from tickets.models import Case
 from tickets.ticket_text import build_ticket, channels_for
@@ -97,6 +97,8 @@ def step(request: HttpRequest, token: str, slug: str) -> HttpResponse:
         return redirect(case.step_url(case.reached_step))
     if slug == "review":
         return review(request, case)
+    if slug == "evidence":
+        return evidence_step(request, case, _step_context(case, step))
 
     suggestions = None
     if request.method == "POST":
@@ -142,10 +144,11 @@ def _preview_ticket(case: Case):
     return build_ticket(case, channel=channels[0] if channels else None)
 
 
-@require_POST
 def preview(request: HttpRequest, token: str) -> HttpResponse:
     """Live ticket preview for the generation step; also autosaves what was typed."""
     case = _get_case(token)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if not case.may_open("generation"):
         raise Http404("This step is not open yet.")
     step = wizard.STEP_BY_SLUG["generation"]
@@ -171,7 +174,10 @@ def review(request: HttpRequest, case: Case) -> HttpResponse:
         {
             **_step_context(case, wizard.STEP_BY_SLUG["review"]),
             "tickets": tickets,
-            "checklist": evidence_checklist(case),
+            "checklist": evidence_checklist(
+                case, screenshot_roles=[shot.role for shot in case.screenshots.all()]
+            ),
+            "shots": case.screenshots.all(),
             "private_url": request.build_absolute_uri(case.get_absolute_url()),
         },
     )

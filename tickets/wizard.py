@@ -26,7 +26,8 @@ STEPS = [
     Step("result", "How it ended", ResultForm),
     Step("symptoms", "What went wrong", SymptomsForm),
     Step("generation", "The generation", GenerationForm),
-    Step("notes", "Your observations", NotesForm),
+    Step("notes", "Observations", NotesForm),
+    Step("evidence", "Screenshots", None),
     Step("review", "Your ticket", None),
 ]
 STEP_BY_SLUG = {step.slug: step for step in STEPS}

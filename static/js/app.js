@@ -33,3 +33,93 @@
   document.addEventListener("DOMContentLoaded", function () { showJsOnly(document); });
   document.addEventListener("htmx:afterSwap", function (event) { showJsOnly(event.target); });
 })();
+
+// Evidence step: drag-and-drop with previews, and drawing blur boxes on a screenshot.
+(function () {
+  "use strict";
+
+  function setUpDropZone(zone) {
+    var input = zone.querySelector("input[type=file]");
+    var previews = zone.querySelector("[data-previews]");
+    if (!input) return;
+    function showPreviews() {
+      if (!previews) return;
+      previews.textContent = "";
+      Array.prototype.forEach.call(input.files, function (file) {
+        if (!/^image\//.test(file.type)) return;
+        var img = document.createElement("img");
+        img.alt = file.name;
+        img.src = URL.createObjectURL(file);
+        previews.appendChild(img);
+      });
+    }
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) { event.preventDefault(); zone.classList.add("dragging"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("dragging"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        showPreviews();
+      }
+    });
+    input.addEventListener("change", showPreviews);
+  }
+
+  function parseBoxes(text) {
+    return text.split("\n").map(function (line) {
+      return line.split(",").map(function (part) { return parseFloat(part); });
+    }).filter(function (box) { return box.length === 4 && box.every(function (v) { return !isNaN(v); }); });
+  }
+
+  function setUpBlurEditor(editor) {
+    var textarea = document.querySelector(editor.getAttribute("data-target"));
+    if (!textarea) return;
+    function draw() {
+      editor.querySelectorAll(".blur-box").forEach(function (el) { el.remove(); });
+      parseBoxes(textarea.value).forEach(function (box) {
+        var el = document.createElement("div");
+        el.className = "blur-box";
+        el.style.left = box[0] + "%";
+        el.style.top = box[1] + "%";
+        el.style.width = box[2] + "%";
+        el.style.height = box[3] + "%";
+        editor.appendChild(el);
+      });
+    }
+    var start = null;
+    function point(event) {
+      var rect = editor.getBoundingClientRect();
+      return {
+        x: Math.min(Math.max((event.clientX - rect.left) / rect.width * 100, 0), 100),
+        y: Math.min(Math.max((event.clientY - rect.top) / rect.height * 100, 0), 100)
+      };
+    }
+    editor.addEventListener("dragstart", function (event) { event.preventDefault(); });
+    editor.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      editor.setPointerCapture(event.pointerId);
+      start = point(event);
+    });
+    editor.addEventListener("pointerup", function (event) {
+      if (!start) return;
+      var end = point(event);
+      var box = [Math.min(start.x, end.x), Math.min(start.y, end.y), Math.abs(end.x - start.x), Math.abs(end.y - start.y)];
+      start = null;
+      if (box[2] < 1 || box[3] < 1) return;
+      var line = box.map(function (v) { return v.toFixed(1); }).join(", ");
+      textarea.value = textarea.value.trim() ? textarea.value.trim() + "\n" + line : line;
+      draw();
+    });
+    textarea.addEventListener("input", draw);
+    draw();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-drop-zone]").forEach(setUpDropZone);
+    document.querySelectorAll("[data-blur-editor]").forEach(setUpBlurEditor);
+  });
+})();

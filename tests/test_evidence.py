@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import av
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfReader
+
+from tests.conftest import make_case
+from tickets.models import Clip, Screenshot
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (320, 200), exif=None) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", size, (30, 120, 200))
+    kwargs = {"exif": exif} if exif is not None else {}
+    image.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def gps_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "N"
+    gps[2] = (51.0, 30.0, 12.5)
+    gps[3] = "W"
+    gps[4] = (0.0, 7.0, 39.0)
+    return exif
+
+
+def upload(name: str, data: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def post_screenshots(client, case, *files, role="other", time=""):
+    return client.post(
+        f"/cases/{case.token}/evidence/",
+        {"action": "upload", "screenshots": list(files), "role": role, "time": time},
+    )
+
+
+def stored_files(media_root: Path) -> list[Path]:
+    return [p for p in media_root.rglob("*") if p.is_file()] if media_root.exists() else []
+
+
+@pytest.fixture
+def case(runway):
+    return make_case(runway, reached_step="evidence")
+
+
+@pytest.mark.django_db
+def test_a_screenshot_is_stored_under_a_random_name_and_served_through_the_private_link(
+    client, case
+):
+    response = post_screenshots(client, case, upload("my account.png", image_bytes()))
+    assert response.status_code == 302
+    shot = Screenshot.objects.get()
+    assert "account" not in shot.image.name
+    assert re.fullmatch(r"evidence/[0-9a-f]{32}\.png", shot.image.name)
+    served = client.get(f"/cases/{case.token}/screenshots/{shot.pk}/")
+    assert served["Content-Type"] == "image/png"
+    assert served["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(served.streaming_content) == shot.image.open("rb").read()
+
+
+@pytest.mark.django_db
+def test_gps_exif_is_absent_from_the_stored_image(client, case):
+    data = image_bytes("JPEG", exif=gps_exif())
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)
+    post_screenshots(client, case, upload("phone.jpg", data, "image/jpeg"))
+    shot = Screenshot.objects.get()
+    stored = Image.open(shot.image.open("rb"))
+    assert not stored.getexif()
+    assert b"PhoneMaker" not in shot.image.open("rb").read()
+    assert shot.sha256_original != shot.sha256_stored
+
+
+BAD_FILES = [
+    ("empty.png", b"", "The file is empty."),
+    ("notes.png", b"just some text, not an image", "Only PNG, JPEG and WebP"),
+    (
+        "drawing.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>',
+        "Only PNG, JPEG and WebP",
+    ),
+    ("cut.png", image_bytes()[:-60], "damaged or incomplete"),
+    ("cut.jpg", image_bytes("JPEG", (800, 600))[:600], "damaged or incomplete"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "data", "message"), BAD_FILES)
+def test_each_bad_file_is_rejected_with_its_message_and_nothing_stored(
+    client, case, private_media_root, name, data, message
+):
+    response = post_screenshots(client, case, upload(name, data))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert name in html
+    assert not Screenshot.objects.exists()
+    assert stored_files(private_media_root) == []
+
+
+@pytest.mark.django_db
+def test_a_decompression_bomb_is_rejected_before_decoding(client, case, private_media_root):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        body = kind + payload
+        return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
+    response = post_screenshots(client, case, upload("bomb.png", bomb))
+    assert "too large to process" in response.content.decode()
+    assert stored_files(private_media_root) == []
+
+
+@pytest.mark.django_db
+def test_an_oversized_file_is_rejected_before_it_is_read(client, case, monkeypatch):
+    from tickets import image_ingest
+
+    monkeypatch.setattr(image_ingest, "MAX_UPLOAD_BYTES", 1024)
+    response = post_screenshots(client, case, upload("big.png", image_bytes(size=(600, 600))))
+    assert "larger than the" in response.content.decode()
+    assert not Screenshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_good_files_are_kept_when_another_in_the_same_upload_is_bad(client, case):
+    response = post_screenshots(
+        client, case, upload("good.png", image_bytes()), upload("bad.png", b"nope")
+    )
+    assert response.status_code == 400
+    assert Screenshot.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_screenshot_time_must_fall_inside_the_clip(client, case):
+    response = post_screenshots(client, case, upload("a.png", image_bytes()), time="0:09")
+    assert "after the end of your 5 s clip" in response.content.decode()
+    assert not Screenshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_screenshots_can_be_given_a_role_reordered_and_deleted(client, case):
+    for name in ("a.png", "b.png", "c.png"):
+        post_screenshots(client, case, upload(name, image_bytes()))
+    a, b, c = Screenshot.objects.all()
+    client.post(f"/cases/{case.token}/screenshots/{c.pk}/edit/", {"action": "up"})
+    assert [s.original_filename for s in Screenshot.objects.all()] == ["a.png", "c.png", "b.png"]
+    response = client.post(
+        f"/cases/{case.token}/screenshots/{a.pk}/edit/",
+        {
+            "action": "save",
+            f"shot{a.pk}-role": "start",
+            f"shot{a.pk}-time": "0",
+            f"shot{a.pk}-blur_boxes": "70, 2, 28, 6",
+        },
+    )
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert (a.role, a.time_s, a.blur_boxes) == ("start", 0.0, [[0.7, 0.02, 0.28, 0.06]])
+    path = Path(b.image.path)
+    client.post(f"/cases/{case.token}/screenshots/{b.pk}/edit/", {"action": "delete"})
+    assert not Screenshot.objects.filter(pk=b.pk).exists()
+    assert not path.exists()
+
+
+@pytest.mark.django_db
+def test_a_bad_blur_box_is_not_saved_and_says_why(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    shot = Screenshot.objects.get()
+    response = client.post(
+        f"/cases/{case.token}/screenshots/{shot.pk}/edit/",
+        {"action": "save", f"shot{shot.pk}-role": "other", f"shot{shot.pk}-blur_boxes": "1, 2"},
+        follow=True,
+    )
+    assert "write a box as left, top, width, height" in response.content.decode()
+    shot.refresh_from_db()
+    assert shot.blur_boxes == []
+
+
+def write_clip(path: Path, *, seconds: float = 2.0, fps: int = 12) -> None:
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for index in range(int(seconds * fps)):
+            shade = index * 8 % 255
+            frame = av.VideoFrame.from_image(Image.new("RGB", (96, 64), (shade, shade, shade)))
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("keep", [False, True])
+def test_frames_are_taken_from_a_clip_which_is_deleted_unless_kept(
+    client, runway, tmp_path, private_media_root, keep
+):
+    case = make_case(runway, reached_step="evidence", first_visible_s=0.5, worst_s=1.0)
+    clip_path = tmp_path / "clip.mp4"
+    write_clip(clip_path)
+    data = {"action": "clip", "clip": upload("clip.mp4", clip_path.read_bytes(), "video/mp4")}
+    if keep:
+        data["keep"] = "on"
+    response = client.post(f"/cases/{case.token}/evidence/", data)
+    assert response.status_code == 302
+    roles = list(Screenshot.objects.values_list("role", "from_clip"))
+    assert roles == [("start", True), ("first_visible", True), ("worst", True), ("end", True)]
+    assert Clip.objects.exists() is keep
+    videos = [p for p in stored_files(private_media_root) if p.suffix == ".mp4"]
+    assert len(videos) == (1 if keep else 0)
+    clip_response = client.get(f"/cases/{case.token}/clip")
+    assert clip_response.status_code == (200 if keep else 404)
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_video_is_refused_as_a_clip(client, case):
+    response = client.post(
+        f"/cases/{case.token}/evidence/",
+        {"action": "clip", "clip": upload("clip.mp4", b"not a video at all", "video/mp4")},
+    )
+    assert "Only MP4, MOV and WebM" in response.content.decode()
+    assert not Screenshot.objects.exists()
+
+
+def pdf_of(client, case, **params) -> PdfReader:
+    response = client.get(f"/cases/{case.token}/report.pdf", params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    return PdfReader(io.BytesIO(response.content))
+
+
+def pdf_images(reader: PdfReader) -> list:
+    # WeasyPrint shares one resource dictionary between pages: count each image once.
+    unique = {image.name: image for page in reader.pages for image in page.images}
+    return list(unique.values())
+
+
+@pytest.mark.django_db
+def test_the_pdf_holds_the_id_term_timestamps_and_every_screenshot(client, runway):
+    case = make_case(runway, worst_end_s=3.0)
+    post_screenshots(client, case, upload("start.png", image_bytes()), role="start", time="0")
+    post_screenshots(client, case, upload("mid.png", image_bytes()), role="worst", time="2.5")
+    post_screenshots(client, case, upload("end.png", image_bytes()), role="end", time="5")
+    reader = pdf_of(client, case)
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for expected in [
+        case.generation_id,
+        "Facial Landmark Regression Failure",
+        "0:01.2",
+        "0:02.5–0:03",
+        case.reference,
+        "Page 1 of",
+    ]:
+        assert expected in text
+    flat = re.sub(r"\s+", "", text)
+    for shot in Screenshot.objects.all():
+        assert shot.sha256_original in flat
+    assert "Start and end of the clip" in text
+    assert len(pdf_images(reader)) == 3
+
+
+@pytest.mark.django_db
+def test_gps_exif_is_absent_from_the_images_inside_the_pdf(client, case):
+    post_screenshots(
+        client, case, upload("phone.jpg", image_bytes("JPEG", exif=gps_exif()), "image/jpeg")
+    )
+    reader = pdf_of(client, case)
+    images = pdf_images(reader)
+    assert len(images) == 1
+    assert not Image.open(io.BytesIO(images[0].data)).getexif()
+    raw = b"".join(image.data for image in images)
+    assert b"PhoneMaker" not in raw
+
+
+@pytest.mark.django_db
+def test_the_pdf_is_a4_by_default_and_us_letter_on_request(client, case):
+    a4 = pdf_of(client, case).pages[0].mediabox
+    letter = pdf_of(client, case, paper="letter").pages[0].mediabox
+    assert (round(float(a4.width)), round(float(a4.height))) == (595, 842)
+    assert (round(float(letter.width)), round(float(letter.height))) == (612, 792)
+
+
+@pytest.mark.django_db
+def test_nothing_outside_the_case_is_fetched_or_embedded_in_the_pdf(client, runway):
+    hostile = (
+        '<img src="file:///etc/passwd"> <link rel="attachment" href="file:///etc/hostname">'
+        ' <img src="http://127.0.0.1:9/x.png">'
+    )
+    case = make_case(runway, prompt=hostile, observations=hostile)
+    from tickets.report_pdf import build_report
+
+    pdf, fetcher = build_report(case)
+    assert fetcher.refused == []  # user text is escaped, so WeasyPrint never sees a tag
+    assert all(url.startswith("avadesk:") for url in fetcher.served)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert not reader.attachments
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "file:///etc/passwd" in text  # shown as text, not fetched
+    assert "root:x:0:0" not in text
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
+    if hostname:
+        assert hostname not in text
+    assert pdf_images(reader) == []
+
+
+@pytest.mark.django_db
+def test_the_ticket_names_the_attached_files(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()), role="worst", time="2")
+    client.post(f"/cases/{case.token}/evidence/", {"action": "continue"})
+    text = client.get(f"/cases/{case.token}/ticket.txt").content.decode()
+    assert "1 screenshot (worst moment at 0:02)" in text
+    assert f"evidence report {case.reference}-evidence.pdf" in text
+
+
+@pytest.mark.django_db
+def test_an_outsider_gets_404_on_screenshot_clip_and_pdf_urls(client, outsider, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    shot = Screenshot.objects.get()
+    other = make_case(case.platform)
+    for url in [
+        f"/cases/{other.token}/screenshots/{shot.pk}/",
+        "/cases/nope/report.pdf",
+        f"/cases/{'B' * 24}/screenshots/{shot.pk}/",
+        f"/cases/{'B' * 24}/clip",
+        f"/cases/{'B' * 24}/report.pdf",
+    ]:
+        assert outsider.get(url).status_code == 404, url
+    assert (
+        outsider.post(
+            f"/cases/{other.token}/screenshots/{shot.pk}/edit/", {"action": "delete"}
+        ).status_code
+        == 404
+    )
+    assert Screenshot.objects.filter(pk=shot.pk).exists()

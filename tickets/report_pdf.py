@@ -1,0 +1,82 @@
+"""The evidence PDF: case facts, captioned screenshots, the ticket and a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tickets.image_ingest import apply_blur_boxes, embeddable_jpeg
+from tickets.models import Case, Screenshot
+from tickets.pdf_fetcher import CaseFileFetcher, case_url, render_pdf
+from tickets.ticket_text import build_ticket, channels_for
+from tickets.timestamps import ClipTime, format_seconds
+
+PAPER_SIZES = {"a4": "A4", "letter": "letter"}
+REPORT_CSS = settings.BASE_DIR / "static" / "pdf" / "report.css"
+
+
+@dataclass(frozen=True)
+class EmbeddedShot:
+    shot: Screenshot
+    url: str
+    width: int
+    height: int
+    size: int
+    sha256_embedded: str
+
+    @property
+    def caption(self) -> str:
+        when = f" at {format_seconds(self.shot.time_s)}" if self.shot.time_s is not None else ""
+        return f"{self.shot.get_role_display()}{when}"
+
+
+def _embed(shot: Screenshot) -> tuple[EmbeddedShot, bytes]:
+    with shot.image.open("rb") as handle:
+        content = handle.read()
+    if shot.blur_boxes:
+        content = apply_blur_boxes(content, [tuple(box) for box in shot.blur_boxes])
+    jpeg, width, height = embeddable_jpeg(content)
+    url = case_url(f"screenshots/{shot.pk}.jpg")
+    digest = hashlib.sha256(jpeg).hexdigest()
+    return EmbeddedShot(shot, url, width, height, len(jpeg), digest), jpeg
+
+
+def _clip_time(start: float | None, end: float | None) -> str:
+    return ClipTime(start, end).normalised() if start is not None else ""
+
+
+def build_report(case: Case, *, paper: str = "a4") -> tuple[bytes, CaseFileFetcher]:
+    """Render the case's evidence PDF; the fetcher tells what was served and refused."""
+    resources = {case_url("report.css"): (REPORT_CSS, "text/css")}
+    embedded = []
+    for shot in case.screenshots.all():
+        item, jpeg = _embed(shot)
+        resources[item.url] = (jpeg, "image/jpeg")
+        embedded.append(item)
+    by_role = {item.shot.role: item for item in embedded}
+    pair = (by_role.get("start"), by_role.get("end"))
+    channels = channels_for(case)
+    channel = channels[0] if channels else None
+    ticket = build_ticket(case, channel=channel)
+    html = render_to_string(
+        "tickets/report.html",
+        {
+            "case": case,
+            "paper": PAPER_SIZES.get(paper, "A4"),
+            "css_url": case_url("report.css"),
+            "shots": embedded,
+            "pair": pair if all(pair) else None,
+            "first_visible": _clip_time(case.first_visible_s, case.first_visible_end_s),
+            "worst": _clip_time(case.worst_s, case.worst_end_s),
+            "clip_length": format_seconds(case.clip_length_s) if case.clip_length_s else "",
+            "ticket": ticket,
+            "channel": channel,
+            "generated": timezone.now(),
+        },
+    )
+    fetcher = CaseFileFetcher(resources)
+    return render_pdf(html, fetcher=fetcher), fetcher
