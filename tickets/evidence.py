@@ -43,8 +43,23 @@ def _store(case: Case, ingested: image_ingest.IngestedImage, **fields) -> Screen
         **fields,
     )
     shot.image.save(f"upload.{ingested.extension}", ContentFile(ingested.content), save=False)
-    shot.save()
+    refresh_embedded(shot, content=ingested.content)
     return shot
+
+
+def refresh_embedded(shot: Screenshot, *, content: bytes | None = None) -> None:
+    """(Re)make the JPEG the PDF embeds: blur boxes applied, downscaled, no metadata."""
+    if content is None:
+        with shot.image.open("rb") as handle:
+            content = handle.read()
+    if shot.blur_boxes:
+        content = image_ingest.apply_blur_boxes(content, [tuple(box) for box in shot.blur_boxes])
+    jpeg, shot.embedded_width, shot.embedded_height = image_ingest.embeddable_jpeg(content)
+    shot.embedded_sha256 = hashlib.sha256(jpeg).hexdigest()
+    if shot.embedded:
+        shot.embedded.delete(save=False)
+    shot.embedded.save("embedded.jpg", ContentFile(jpeg), save=False)
+    shot.save()
 
 
 def add_screenshot(

@@ -125,10 +125,14 @@ def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
             errors = "; ".join(e for field in form.errors.values() for e in field)
             messages.error(request, f"Not saved: {errors}")
         else:
+            blur_changed = shot.blur_boxes != form.cleaned_data["blur_boxes"]
             shot.role = form.cleaned_data["role"]
             shot.time_s = form.cleaned_data["time"]
             shot.blur_boxes = form.cleaned_data["blur_boxes"]
-            shot.save(update_fields=["role", "time_s", "blur_boxes"])
+            if blur_changed:
+                evidence.refresh_embedded(shot)
+            else:
+                shot.save(update_fields=["role", "time_s"])
             messages.success(request, "Saved.")
     return redirect(case.step_url("evidence") + f"#shot-{shot.pk}")
 

@@ -131,6 +131,11 @@ class Screenshot(models.Model):
     sha256_stored = models.CharField(max_length=64)
     # Private details to hide: [x, y, w, h] as fractions of the image, applied before the PDF.
     blur_boxes = models.JSONField(default=list, blank=True)
+    # The downscaled, blurred JPEG the PDF embeds, made once per edit rather than per PDF.
+    embedded = models.FileField(upload_to=evidence_path, blank=True)
+    embedded_width = models.PositiveIntegerField(default=0)
+    embedded_height = models.PositiveIntegerField(default=0)
+    embedded_sha256 = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -171,6 +176,7 @@ class Clip(models.Model):
 @receiver(post_delete, sender=Clip)
 def delete_stored_file(sender, instance, **kwargs) -> None:
     # Also runs for cascades (a deleted case), so no evidence file outlives its row.
-    field = instance.image if sender is Screenshot else instance.file
-    if field:
-        field.delete(save=False)
+    fields = [instance.image, instance.embedded] if sender is Screenshot else [instance.file]
+    for field in fields:
+        if field:
+            field.delete(save=False)

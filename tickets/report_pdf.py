@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tickets.image_ingest import apply_blur_boxes, embeddable_jpeg
+from tickets.evidence import refresh_embedded
 from tickets.models import Case, Screenshot
 from tickets.pdf_fetcher import CaseFileFetcher, case_url, render_pdf
 from tickets.ticket_text import build_ticket, channels_for
@@ -35,14 +34,15 @@ class EmbeddedShot:
 
 
 def _embed(shot: Screenshot) -> tuple[EmbeddedShot, bytes]:
-    with shot.image.open("rb") as handle:
-        content = handle.read()
-    if shot.blur_boxes:
-        content = apply_blur_boxes(content, [tuple(box) for box in shot.blur_boxes])
-    jpeg, width, height = embeddable_jpeg(content)
+    if not shot.embedded:
+        refresh_embedded(shot)
+    with shot.embedded.open("rb") as handle:
+        jpeg = handle.read()
     url = case_url(f"screenshots/{shot.pk}.jpg")
-    digest = hashlib.sha256(jpeg).hexdigest()
-    return EmbeddedShot(shot, url, width, height, len(jpeg), digest), jpeg
+    item = EmbeddedShot(
+        shot, url, shot.embedded_width, shot.embedded_height, len(jpeg), shot.embedded_sha256
+    )
+    return item, jpeg
 
 
 def _clip_time(start: float | None, end: float | None) -> str:
