@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "avadesk.middleware.RequestSizeLimitMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 if not DEBUG:
@@ -190,7 +192,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Request size limits: uploads are streamed to disk above 2.5 MB and refused above these.
@@ -198,6 +200,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 12
+
+# The whole body of an upload request (a clip plus form fields); larger bodies get 413
+# before Django reads them. Other bodies are capped by DATA_UPLOAD_MAX_MEMORY_SIZE.
+MAX_UPLOAD_REQUEST_BYTES = env_int("MAX_UPLOAD_REQUEST_BYTES", 210 * 1024 * 1024)
+
+# Rate limits per client IP (django-ratelimit). Behind a proxy, make sure REMOTE_ADDR is the
+# client's address (e.g. with the proxy's real-IP module), or every user shares one limit.
+RATE_CASE_CREATION = env_str("RATE_CASE_CREATION", "30/h")
+RATE_UPLOADS = env_str("RATE_UPLOADS", "120/h")
+RATE_API = env_str("RATE_API", "120/m")
+RATELIMIT_VIEW = "avadesk.views.rate_limited"
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 
 LOGGING = {
     "version": 1,

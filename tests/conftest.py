@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from platforms.knowledge_loader import load_knowledge
@@ -21,6 +22,12 @@ def private_media_root(settings, tmp_path):
     # Uploaded evidence goes to a throw-away folder, never the developer's media/.
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
 
 
 @pytest.fixture

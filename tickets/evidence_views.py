@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.exceptions import Ratelimited
 
 from tickets import evidence
 from tickets.clip_frames import ClipRejected
@@ -48,6 +51,10 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
     rejected: list[tuple[str, str]] = []
     if request.method == "POST":
         action = request.POST.get("action")
+        if action in ("upload", "clip") and is_ratelimited(
+            request, group="uploads", key="ip", rate=settings.RATE_UPLOADS, increment=True
+        ):
+            raise Ratelimited("Too many uploads.")
         if action == "continue":
             case.reach("review")
             case.save()

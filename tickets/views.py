@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django_ratelimit.decorators import ratelimit
 
 from platforms.models import FailureMode, Platform
 from tickets import wizard
@@ -44,6 +46,7 @@ def plan_field(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/step_platform.html#plan_field", {"form": form})
 
 
+@ratelimit(key="ip", rate=lambda group, request: settings.RATE_CASE_CREATION, method="POST")
 def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = PlatformForm(request.POST)

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.conftest import make_case
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "avadesk.example",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_manage_check_deploy_is_clean_under_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_secret_key_or_hosts(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "needs SECRET_KEY and ALLOWED_HOSTS" in result.stderr
+
+
+def test_cookies_are_secure_when_not_in_debug():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
+        " s.SECURE_HSTS_SECONDS > 0)"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
+    assert result.stdout.strip().splitlines()[-1].split() == ["True"] * 4, result.stderr
+
+
+@pytest.mark.django_db
+def test_pages_send_a_strict_content_security_policy_with_a_nonce(client):
+    response = client.get("/escalate/")
+    policy = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", policy)[1]
+    assert "'unsafe-inline'" not in script_src
+    nonce = re.search(r"'nonce-([^']+)'", script_src)[1]
+    html = response.content.decode()
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert f'nonce="{nonce}"' in tag or "src=" in tag, tag
+    assert "'unsafe-inline'" not in re.search(r"style-src ([^;]+)", policy)[1]
+    assert "frame-ancestors 'none'" in policy
+    assert '"includeIndicatorStyles": false' in html
+
+
+@pytest.mark.django_db
+def test_no_template_uses_inline_style_attributes(client, runway):
+    case = make_case(runway)
+    for url in [
+        "/",
+        "/platforms/runway/",
+        f"/cases/{case.token}/review/",
+        f"/cases/{case.token}/evidence/",
+        f"/cases/{case.token}/generation/",
+    ]:
+        assert " style=" not in client.get(url).content.decode(), url
+
+
+@pytest.mark.django_db
+def test_case_creation_is_rate_limited(client, runway, settings):
+    settings.RATE_CASE_CREATION = "3/h"
+    data = {"platform": runway.pk, "plan": runway.plans.first().pk}
+    codes = [client.post("/escalate/", data).status_code for _ in range(4)]
+    assert codes == [302, 302, 302, 429]
+    assert "Too many requests" in client.post("/escalate/", data).content.decode()
+
+
+@pytest.mark.django_db
+def test_uploads_are_rate_limited(client, runway, settings):
+    settings.RATE_UPLOADS = "2/h"
+    case = make_case(runway, reached_step="evidence")
+
+    def upload():
+        file = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
+        return client.post(
+            f"/cases/{case.token}/evidence/",
+            {"action": "upload", "screenshots": [file], "role": "other"},
+        ).status_code
+
+    assert [upload(), upload(), upload()] == [400, 400, 429]
+
+
+@pytest.mark.django_db
+def test_an_oversized_request_body_is_refused_before_it_is_read(client, runway, settings):
+    settings.MAX_UPLOAD_REQUEST_BYTES = 10_000
+    case = make_case(runway, reached_step="evidence")
+    file = SimpleUploadedFile("big.png", b"x" * 20_000, content_type="image/png")
+    response = client.post(
+        f"/cases/{case.token}/evidence/", {"action": "upload", "screenshots": [file]}
+    )
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
+    assert not case.screenshots.exists()
+
+
+@pytest.mark.django_db
+def test_an_oversized_form_field_is_refused(client, runway):
+    case = make_case(runway, reached_step="generation")
+    response = client.post(f"/cases/{case.token}/generation/", {"prompt": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 400
