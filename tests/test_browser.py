@@ -1,0 +1,329 @@
+"""Every user path in a real browser: Debian's Chromium driven by Playwright.
+
+Screenshots of each step go to test-artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from PIL import Image
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from platforms.knowledge_loader import load_knowledge
+from tickets.models import Case
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls below are
+# ordinary blocking calls against the live server's database, which is what we want.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
+AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def site(live_server):
+    # Transactional tests start from an empty database: load the knowledge for each.
+    load_knowledge(settings.KNOWLEDGE_DIR)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return live_server.url
+
+
+def snap(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def screenshot_file(tmp_path: Path, name: str, colour: tuple[int, int, int]) -> Path:
+    path = tmp_path / name
+    Image.new("RGB", (640, 360), colour).save(path)
+    return path
+
+
+def collect_csp_violations(page) -> list[str]:
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
+def fill_generation_step(page) -> None:
+    page.fill("#id_generation_id", "kl_77812aa0")
+    page.fill("#id_prompt", "Woman in red dress smiling at the camera, professional portrait")
+    page.fill("#id_clip_length", "5s")
+    page.fill("#id_first_visible", "0:02")
+    page.fill("#id_worst", "4.5")
+
+
+def test_the_whole_escalation_with_javascript(site, page, browser, tmp_path):
+    violations = collect_csp_violations(page)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    page.goto(site + "/")
+    snap(page, "01-home")
+    page.click("text=Platform reference")
+    page.click("a:has-text('Kling AI')")
+    page.click("text=Identity Coherence Failure >> nth=0")
+    snap(page, "02-reference-page")
+    page.click("text=Escalate this failure")
+
+    assert page.is_checked("input[name=platform][value='%s']" % platform_pk("kling"))
+    snap(page, "03-step-platform")
+    page.click("button:has-text('Continue')")
+
+    page.check("input[value=defective]")
+    snap(page, "04-step-result")
+    page.click("button:has-text('Continue')")
+
+    page.check("input[name=symptoms] >> nth=0")
+    page.wait_for_selector("#suggestions .suggestion-term")
+    assert "Identity Coherence Failure" in page.inner_text("#suggestions")
+    snap(page, "05-step-symptoms")
+    page.click("button:has-text('Continue')")
+
+    fill_generation_step(page)
+    expect(page.locator("#ticket-preview")).to_contain_text("Worst at: 0:04.5")
+    assert "kl_77812aa0" in page.inner_text("#ticket-preview")
+    snap(page, "06-step-generation-live-preview")
+    page.click("button:has-text('Continue')")
+
+    page.fill("#id_observations", "By the end she looks like someone else.")
+    snap(page, "07-step-notes")
+    page.click("button:has-text('Continue')")
+
+    for role, time, colour in [("start", "0", (40, 80, 160)), ("end", "5", (160, 40, 60))]:
+        page.set_input_files(
+            "#id_screenshots", str(screenshot_file(tmp_path, f"{role}.png", colour))
+        )
+        page.select_option("#id_role", role)
+        page.fill("#id_time", time)
+        page.click("button[value=upload]")
+    assert page.locator(".shot-card").count() == 2
+    snap(page, "08-step-screenshots")
+    page.click("button[value=continue]")
+
+    snap(page, "09-review")
+    ticket = page.input_value("textarea.ticket-text")
+    assert "Generation ID: kl_77812aa0" in ticket
+    assert "2 screenshots (clip start at 0:00; clip end at 0:05)" in ticket
+    page.click("button:has-text('Copy ticket')")
+    page.wait_for_selector("text=Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == ticket
+
+    with page.expect_download() as download:
+        page.click("text=Download evidence PDF (A4)")
+    pdf = PdfReader(download.value.path())
+    text = " ".join(p.extract_text() for p in pdf.pages)
+    assert "kl_77812aa0" in text
+    assert "Identity Coherence Failure" in text
+
+    private_url = page.input_value("#private-url")
+    assert violations == []
+
+    fresh = browser.new_context()
+    other_device = fresh.new_page()
+    other_device.goto(private_url)
+    assert other_device.locator("h1").inner_text() == "Your ticket"
+    assert "kl_77812aa0" in other_device.input_value("textarea.ticket-text")
+    fresh.close()
+
+    outsider = browser.new_context().new_page()
+    response = outsider.goto(re.sub(r"/cases/[^/]+/", "/cases/" + "x" * 24 + "/", private_url))
+    assert response.status == 404
+    outsider.goto(site + "/cases/")
+    assert "kl_77812aa0" not in outsider.content()
+    assert Case.objects.get().token not in outsider.content()
+
+
+def platform_pk(slug: str) -> int:
+    from platforms.models import Platform
+
+    return Platform.objects.get(slug=slug).pk
+
+
+def test_the_whole_escalation_without_javascript(site, browser, tmp_path):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site + "/escalate/")
+    page.check(f"input[name=platform][value='{platform_pk('runway')}']")
+    page.select_option("#id_plan", label="Free")
+    page.click("button:has-text('Continue')")
+    page.check("input[value=error]")
+    page.check("input[name=credits_returned][value=no]")
+    page.click("button:has-text('Continue')")
+
+    page.check("input[name=symptoms] >> nth=1")
+    page.click("button:has-text('Suggest a term')")
+    assert "Facial Landmark Regression Failure" in page.inner_text("#suggestions")
+    page.check("input[name=failure_mode]")
+    snap(page, "nojs-05-symptoms")
+    page.click("button[value=save]")
+
+    fill_generation_step(page)
+    page.fill("#id_first_visible", "0:09")  # after the clip ends: refused, nothing lost
+    page.click("button:has-text('Continue')")
+    assert "0:09 is after the end of your 5 s clip." in page.content()
+    assert page.input_value("#id_prompt").startswith("Woman in red dress")
+    page.fill("#id_first_visible", "1.2")
+    page.click("button:has-text('Continue')")
+    page.click("button:has-text('Continue')")
+
+    page.set_input_files("#id_screenshots", str(screenshot_file(tmp_path, "f.png", (9, 9, 9))))
+    page.click("button[value=upload]")
+    page.click("button[value=continue]")
+    snap(page, "nojs-09-review")
+    assert page.locator("button:has-text('Copy ticket')").is_hidden()
+    ticket = page.input_value("textarea.ticket-text")
+    assert ticket.startswith("@On Call - Moderators")
+    assert "ended in an error" in ticket
+    with page.expect_download() as download:
+        page.click("text=Download .txt")
+    assert Path(download.value.path()).read_text() == ticket
+    context.close()
+
+
+def tab_to(page, selector: str, *, limit: int = 60) -> None:
+    """Press Tab until the element matching selector has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def test_the_wizard_can_be_completed_with_the_keyboard_alone(site, page):
+    page.goto(site + "/")
+    tab_to(page, "a[href='/escalate/']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/escalate/")
+    tab_to(page, "input[name=platform]")
+    page.keyboard.press("Space")
+    page.wait_for_timeout(300)  # htmx swaps in the plans of the chosen platform
+    tab_to(page, "#id_plan")
+    page.keyboard.press("ArrowDown")
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/result/")
+    tab_to(page, "input[name=result]")  # a radio group is one Tab stop; arrows choose
+    page.keyboard.press("ArrowDown")
+    assert page.is_checked("input[value=defective]")
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/symptoms/")
+    tab_to(page, "input[name=symptoms]")
+    page.keyboard.press("Space")
+    tab_to(page, "input[name=failure_mode]")
+    page.keyboard.press("Space")
+    tab_to(page, "button[value=save]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/generation/")
+    for selector, text in [
+        ("#id_generation_id", "gen_12345678"),
+        ("#id_prompt", "A man"),
+        ("#id_clip_length", "4"),
+        ("#id_first_visible", "1"),
+    ]:
+        tab_to(page, selector)
+        page.keyboard.type(text)
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/notes/")
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/evidence/")
+    tab_to(page, "button[value=continue]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/review/")
+    snap(page, "keyboard-review")
+    assert "gen_12345678" in page.input_value("textarea.ticket-text")
+
+
+def run_axe(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_no_page_has_serious_or_critical_accessibility_violations(site, browser):
+    from tests.conftest import make_case
+    from platforms.models import Platform
+
+    case = make_case(Platform.objects.get(slug="runway"))
+    base = f"/cases/{case.token}/"
+    urls = [
+        "/",
+        "/platforms/",
+        "/platforms/runway/",
+        "/platforms/luma/facial-landmark-regression-failure/",
+        "/escalate/",
+        "/cases/",
+        "/preflight/",
+    ]
+    urls += [base + step + "/" for step in Case.STEPS]
+    # axe is injected as a script, which the site's CSP would (rightly) block.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    problems = {}
+    for url in urls:
+        page.goto(site + url)
+        violations = run_axe(page)
+        if violations:
+            problems[url] = [
+                (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+            ]
+    context.close()
+    assert problems == {}, json.dumps(problems, indent=1)
+
+
+def test_pages_fit_a_phone_screen(site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    for name, url in [
+        ("phone-home", "/"),
+        ("phone-reference", "/platforms/kling/identity-coherence-failure/"),
+        ("phone-escalate", "/escalate/"),
+    ]:
+        page.goto(site + url)
+        snap(page, name)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (url, overflow)
+    context.close()
+
+
+def test_a_screenshot_preview_appears_before_upload(site, page, tmp_path):
+    from tests.conftest import make_case
+    from platforms.models import Platform
+
+    case = make_case(Platform.objects.get(slug="runway"), reached_step="evidence")
+    page.goto(f"{site}/cases/{case.token}/evidence/")
+    page.set_input_files("#id_screenshots", str(screenshot_file(tmp_path, "p.png", (1, 2, 3))))
+    page.wait_for_selector("[data-previews] img")
+    assert page.get_attribute("[data-previews] img", "alt") == "p.png"
