@@ -95,7 +95,7 @@ def test_the_whole_escalation_with_javascript(site, page, browser, tmp_path):
     snap(page, "02-reference-page")
     page.click("text=Escalate this failure")
 
-    assert page.is_checked("input[name=platform][value='%s']" % platform_pk("kling"))
+    assert page.is_checked(f"input[name=platform][value='{platform_pk('kling')}']")
     snap(page, "03-step-platform")
     page.click("button:has-text('Continue')")
 
@@ -273,8 +273,8 @@ def run_axe(page) -> list[dict]:
 
 
 def test_no_page_has_serious_or_critical_accessibility_violations(site, browser):
-    from tests.conftest import make_case
     from platforms.models import Platform
+    from tests.conftest import make_case
 
     case = make_case(Platform.objects.get(slug="runway"))
     base = f"/cases/{case.token}/"
@@ -319,8 +319,8 @@ def test_pages_fit_a_phone_screen(site, browser):
 
 
 def test_a_screenshot_preview_appears_before_upload(site, page, tmp_path):
-    from tests.conftest import make_case
     from platforms.models import Platform
+    from tests.conftest import make_case
 
     case = make_case(Platform.objects.get(slug="runway"), reached_step="evidence")
     page.goto(f"{site}/cases/{case.token}/evidence/")
