@@ -19,8 +19,8 @@ from pypdf import PdfReader
 from platforms.knowledge_loader import load_knowledge
 from tickets.models import Case
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are
-# ordinary blocking calls against the live server's database, which is what we want.
+# Playwright's sync API runs an event loop in this thread, and pytest-django's fixtures set up
+# and flush the database from it too: those are ordinary blocking calls, which is what we want.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
