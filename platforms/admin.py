@@ -7,8 +7,11 @@ from platforms.models import (
     ExamplePrompt,
     FailureMode,
     FailureProfile,
+    NegationCue,
     PlanTier,
     Platform,
+    RiskModifier,
+    RiskRule,
     SupportChannel,
     Symptom,
     stale_before,
@@ -100,3 +103,43 @@ class FailureProfileAdmin(admin.ModelAdmin):
     search_fields = ["platform__name", "failure_mode__term", "description", "cause"]
     list_select_related = ["platform", "failure_mode"]
     inlines = [SymptomInline, ExamplePromptInline, FAQInline]
+
+
+class RiskModifierInline(admin.TabularInline):
+    model = RiskModifier
+    extra = 0
+    fields = ["platform", "multiplier", "reason", "source", "verified_on", "keep_admin_edits"]
+
+
+@admin.register(RiskRule)
+class RiskRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "label",
+        "slug",
+        "weight",
+        "over_seconds",
+        "requires",
+        "position",
+        "verified_on",
+    ]
+    list_filter = ["failure_modes", "modifiers__platform", *SOURCED_FILTERS]
+    search_fields = ["slug", "label", "explanation", "patterns", "rewrite_note", "source"]
+    list_select_related = ["requires"]
+    filter_horizontal = ["failure_modes"]
+    prepopulated_fields = {"slug": ["label"]}
+    inlines = [RiskModifierInline]
+
+
+@admin.register(RiskModifier)
+class RiskModifierAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "rule", "platform", "multiplier", "verified_on"]
+    list_filter = ["platform", "rule", *SOURCED_FILTERS]
+    search_fields = ["rule__label", "rule__slug", "platform__name", "reason", "source"]
+    list_select_related = ["rule", "platform"]
+
+
+@admin.register(NegationCue)
+class NegationCueAdmin(admin.ModelAdmin):
+    list_display = ["slug", "side", "pattern", "example", "verified_on"]
+    list_filter = ["side", *SOURCED_FILTERS]
+    search_fields = ["slug", "pattern", "example"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from platforms.models import (
@@ -19,8 +20,11 @@ from platforms.models import (
     ExamplePrompt,
     FailureMode,
     FailureProfile,
+    NegationCue,
     PlanTier,
     Platform,
+    RiskModifier,
+    RiskRule,
     Sourced,
     SupportChannel,
     Symptom,
@@ -194,6 +198,83 @@ class Loader:
             self.upsert(model, {"profile": profile, "position": position}, values)
         self.delete_missing(manager.filter(position__gte=len(items)))
 
+    def load_risk_rules(self, data: dict) -> None:
+        negation_slugs = []
+        for item in data.get("negations", []):
+            where = f"risk_rules.yaml: negation {item.get('slug', '?')}"
+            values = _fields(NegationCue, item, where=where)
+            _validate(NegationCue(**values), where)
+            negation_slugs.append(values.pop("slug"))
+            self.upsert(NegationCue, {"slug": negation_slugs[-1]}, values)
+        self.delete_missing(NegationCue.objects.exclude(slug__in=negation_slugs))
+
+        loaded: list[tuple[RiskRule, dict, str]] = []
+        for position, item in enumerate(data.get("rules", [])):
+            where = f"risk_rules.yaml: rule {item.get('slug', '?')}"
+            extra = ("failure_modes", "requires", "modifiers")
+            values = _fields(RiskRule, item, where=where, extra=extra)
+            values["position"] = position
+            _validate(RiskRule(**values), where)
+            rule = self.upsert(RiskRule, {"slug": values.pop("slug")}, values)
+            loaded.append((rule, item, where))
+        self.delete_missing(
+            RiskRule.objects.exclude(slug__in=[item["slug"] for _, item, _ in loaded])
+        )
+
+        # Links between rules are set once every rule exists, so a rule may require a later one.
+        for rule, item, where in loaded:
+            self.link_rule(rule, item, where)
+            inherited = {key: item[key] for key in SOURCE_KEYS}
+            platform_slugs = []
+            for modifier in item.get("modifiers", []):
+                values = _fields(
+                    RiskModifier,
+                    {**inherited, **modifier},
+                    where=f"{where}: modifier",
+                    extra=("platform",),
+                )
+                platform = Platform.objects.filter(slug=modifier.get("platform")).first()
+                if platform is None:
+                    raise KnowledgeError(
+                        f"{where}: modifier for unknown platform {modifier.get('platform')!r}"
+                    )
+                platform_slugs.append(platform.slug)
+                self.upsert(RiskModifier, {"rule": rule, "platform": platform}, values)
+            self.delete_missing(rule.modifiers.exclude(platform__slug__in=platform_slugs))
+
+    def link_rule(self, rule: RiskRule, item: dict, where: str) -> None:
+        mode_slugs = item.get("failure_modes", [])
+        modes = list(FailureMode.objects.filter(slug__in=mode_slugs))
+        if len(modes) != len(set(mode_slugs)):
+            raise KnowledgeError(
+                f"{where}: failure_modes {mode_slugs} are not all in failure_modes.yaml"
+            )
+        requires = None
+        if item.get("requires"):
+            requires = RiskRule.objects.filter(slug=item["requires"]).first()
+            if requires is None or requires == rule:
+                raise KnowledgeError(f"{where}: requires unknown rule {item['requires']!r}")
+        if rule.keep_admin_edits:
+            return
+        changed = False
+        if {m.pk for m in modes} != set(rule.failure_modes.values_list("pk", flat=True)):
+            rule.failure_modes.set(modes)
+            changed = True
+        if rule.requires_id != (requires.pk if requires else None):
+            rule.requires = requires
+            rule.save(update_fields=["requires"])
+            changed = True
+        if changed:
+            self.report.updated += 1
+
+
+def _validate(obj: models.Model, where: str) -> None:
+    """Refuse a regular expression that does not compile before it reaches the database."""
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        raise KnowledgeError(f"{where}: {'; '.join(exc.messages)}") from None
+
 
 def load_knowledge(directory: Path) -> LoadReport:
     """Bring the database in line with the knowledge files under ``directory``."""
@@ -204,4 +285,6 @@ def load_knowledge(directory: Path) -> LoadReport:
         for path in sorted((directory / "platforms").glob("*.yaml")):
             slugs.append(loader.load_platform(read_yaml(path), path.name))
         loader.delete_missing(Platform.objects.exclude(slug__in=slugs))
+        rules = directory / "risk_rules.yaml"
+        loader.load_risk_rules((read_yaml(rules) if rules.exists() else None) or {})
     return loader.report

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -259,3 +260,116 @@ class FAQ(ProfileChild):
 
 def stale_before() -> date:
     return timezone.localdate() - STALE_AFTER
+
+
+class NegationCue(Sourced):
+    """Words that cancel a risk cue in the same clause: "no people", "hands out of frame"."""
+
+    class Side(models.TextChoices):
+        BEFORE = "before", "Before the cue"
+        AFTER = "after", "After the cue"
+        CLAUSE_BREAK = "clause_break", "Ends a clause"
+
+    slug = models.SlugField(unique=True)
+    side = models.CharField(max_length=12, choices=Side.choices)
+    pattern = models.CharField(
+        max_length=400,
+        help_text="Regular expression, case-insensitive. “Before”: must match the end of the "
+        "clause text in front of the cue. “After”: must match the start of the clause text "
+        "behind the cue. “Ends a clause”: where one clause stops and the next begins.",
+    )
+    example = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["side", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def clean(self) -> None:
+        check_patterns([self.pattern], "pattern")
+
+
+class RiskRule(Sourced):
+    """One thing in a prompt, or in the clip length, that raises the risk of failure modes."""
+
+    slug = models.SlugField(unique=True)
+    label = models.CharField(max_length=120, help_text="Short; the title of a reason.")
+    position = models.PositiveSmallIntegerField(default=0)
+    failure_modes = models.ManyToManyField(FailureMode, related_name="risk_rules", blank=True)
+    requires = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dependents",
+        help_text="Only fires when that rule fires too, e.g. when a face is in the shot.",
+    )
+    patterns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Regular expressions matched case-insensitively as whole words or phrases. "
+        "Spell out inflections: smil(?:e|es|ed|ing).",
+    )
+    unless = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Regular expressions; when one matches anywhere in the prompt the rule does "
+        "not fire (e.g. “mouth closed” for speech).",
+    )
+    over_seconds = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Fires only when the clip is longer than this; the rewrite shortens it to this.",
+    )
+    weight = models.PositiveSmallIntegerField(help_text="Points added to the 0–100 score.")
+    explanation = models.TextField(help_text="Why this raises the risk, in plain words.")
+    rewrite = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Steps run in order while the rule still fires: {"replace": regex, "with": '
+        'text} or {"append": text}.',
+    )
+    rewrite_note = models.TextField(blank=True, help_text="What the rewrite changes and why.")
+
+    class Meta:
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        check_patterns(self.patterns, "patterns")
+        check_patterns(self.unless, "unless")
+        for step in self.rewrite:
+            if not isinstance(step, dict) or set(step) not in ({"replace", "with"}, {"append"}):
+                raise ValidationError({"rewrite": f"Not a rewrite step: {step!r}"})
+        check_patterns([s["replace"] for s in self.rewrite if "replace" in s], "rewrite")
+
+
+class RiskModifier(Sourced):
+    """How much more (or less) one rule weighs on one platform."""
+
+    rule = models.ForeignKey(RiskRule, models.CASCADE, related_name="modifiers")
+    platform = models.ForeignKey(Platform, models.CASCADE, related_name="risk_modifiers")
+    multiplier = models.FloatField(help_text="1.0 = as the rule says; 1.3 = 30 % more points.")
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["rule", "platform"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "platform"], name="unique_modifier_per_rule")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.slug} × {self.multiplier:g} on {self.platform.name}"
+
+
+def check_patterns(patterns: list, field: str) -> None:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise ValidationError(
+                {field: f"Not a valid regular expression: {pattern!r} ({exc})"}
+            ) from exc

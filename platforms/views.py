@@ -1,10 +1,21 @@
 from __future__ import annotations
 
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+import json
+import math
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.decorators import ratelimit
+
+from platforms import preflight as engine
+from platforms.forms import COMPARE_ALL, PreflightForm
 from platforms.models import FailureProfile, Platform
+
+MAX_API_BODY_BYTES = 16 * 1024
 
 
 def _platforms():
@@ -63,4 +74,102 @@ def failure_detail(request: HttpRequest, slug: str, failure: str) -> HttpRespons
 
 
 def preflight(request: HttpRequest) -> HttpResponse:
-    return render(request, "platforms/preflight.html", {"nav": "preflight"})
+    rules = engine.load_rules()
+    defaults = {"platform": COMPARE_ALL, "duration_s": f"{engine.DEFAULT_DURATION_S:g}"}
+    form = PreflightForm({**defaults, **request.GET.dict()}, platforms=rules.platform_list)
+    report = None
+    if form.is_valid() and form.cleaned_data["prompt"].strip():
+        report = engine.build_report(
+            form.cleaned_data["prompt"],
+            platform=form.cleaned_data["platform"],
+            duration_s=form.cleaned_data["duration_s"],
+            rules=rules,
+        )
+    template = "platforms/preflight.html#results" if request.htmx else "platforms/preflight.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "report": report,
+            "yellow_from": engine.YELLOW_FROM,
+            "red_from": engine.RED_FROM,
+            "nav": "preflight",
+        },
+    )
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _api_input(request: HttpRequest, rules: engine.RuleSet) -> tuple[str, str, float]:
+    """The prompt, platform slug and clip length of an API request, or an ApiError."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_API_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_API_BODY_BYTES} bytes.")
+    if request.content_type != "application/json":
+        raise ApiError(415, "Send the request body as JSON with Content-Type: application/json.")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "The request body is too large.") from None
+    if len(body) > MAX_API_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_API_BODY_BYTES} bytes.")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+
+    prompt = data.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ApiError(400, "prompt is required: the text you are about to generate from.")
+    if len(prompt) > engine.MAX_PROMPT_CHARS:
+        raise ApiError(400, f"prompt is longer than {engine.MAX_PROMPT_CHARS} characters.")
+
+    duration = data.get("duration_s", engine.DEFAULT_DURATION_S)
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not math.isfinite(duration)
+        or not 0 < duration <= engine.MAX_DURATION_S
+    ):
+        raise ApiError(
+            400,
+            f"duration_s must be a number of seconds above 0 and up to {engine.MAX_DURATION_S:g}.",
+        )
+
+    slugs = ", ".join(rules.platforms)
+    platform = data.get("platform")
+    if not isinstance(platform, str) or not platform:
+        raise ApiError(400, f"platform is required: one of {slugs}.")
+    if platform not in rules.platforms:
+        raise ApiError(404, f"Unknown platform {platform!r}: use one of {slugs}.")
+    return prompt, platform, float(duration)
+
+
+# Exempt from CSRF because this endpoint takes JSON only and reads no cookies or session:
+# a cross-site form cannot send application/json without a CORS preflight, and a forged
+# request could only score a prompt.
+@csrf_exempt
+@ratelimit(key="ip", rate=lambda group, request: settings.RATE_API, method="POST")
+def api_preflight(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        response = JsonResponse({"error": "Use POST with a JSON body."}, status=405)
+        response["Allow"] = "POST"
+        return response
+    rules = engine.load_rules()
+    try:
+        prompt, platform, duration_s = _api_input(request, rules)
+    except ApiError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    report = engine.build_report(prompt, platform=platform, duration_s=duration_s, rules=rules)
+    return JsonResponse(engine.api_result(report))

@@ -127,3 +127,17 @@ def test_an_oversized_form_field_is_refused(client, runway):
     case = make_case(runway, reached_step="generation")
     response = client.post(f"/cases/{case.token}/generation/", {"prompt": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_preflight_api_is_rate_limited_with_a_json_error(client, settings):
+    settings.RATE_API = "2/m"
+    body = {"prompt": "A close-up of a smiling woman", "platform": "runway", "duration_s": 5}
+
+    def call():
+        return client.post("/api/preflight", body, content_type="application/json")
+
+    assert [call().status_code, call().status_code] == [200, 200]
+    limited = call()
+    assert limited.status_code == 429
+    assert "Too many requests" in limited.json()["error"]
