@@ -327,3 +327,18 @@ def test_a_screenshot_preview_appears_before_upload(site, page, tmp_path):
     page.set_input_files("#id_screenshots", str(screenshot_file(tmp_path, "p.png", (1, 2, 3))))
     page.wait_for_selector("[data-previews] img")
     assert page.get_attribute("[data-previews] img", "alt") == "p.png"
+
+
+def test_a_prompt_is_scored_as_you_type(site, page):
+    violations = collect_csp_violations(page)
+    page.goto(site + "/preflight/?platform=kling")
+    page.locator("#id_prompt").press_sequentially("Two friends laughing at a café, candid shot")
+    results = page.locator("#preflight-results")
+    expect(results).to_contain_text("Identity Coherence Failure")
+    expect(results.locator("mark").first).to_be_visible()
+    assert "laughing" in " ".join(results.locator("mark").all_inner_texts())
+    # Updated in place (the typing never lost focus), and the address stays linkable.
+    assert page.evaluate("document.activeElement.id") == "id_prompt"
+    assert "prompt=Two%20friends" in page.url
+    snap(page, "preflight-as-you-type")
+    assert violations == []
