@@ -7,6 +7,7 @@ admin.site.site_header = "AVA Desk knowledge base"
 
 urlpatterns = [
     path("", include("platforms.urls")),
+    path("", include("analysis.urls")),  # before tickets: its <slug:step> would catch these
     path("", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]

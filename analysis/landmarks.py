@@ -1,0 +1,81 @@
+"""Faces and their 468 landmarks in video frames, with mediapipe's Face Mesh.
+
+mediapipe is an optional extra (``pip install -e ".[analysis]"``); mediapipe 0.10.21
+ships the Face Mesh model inside the wheel, so nothing is downloaded at run time. The
+import is slow (about 2 s) and pulls in a lot, so it happens only when a clip is
+analysed, never when Django starts. This module, like the pages, must import without
+the extra (numpy included): only ``analysis.run`` and what it imports need it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+MAX_FACES = 4
+NOT_INSTALLED = "Clip analysis is not installed on this server."
+
+
+class AnalysisUnavailable(Exception):
+    """mediapipe cannot be imported here; ``message`` is safe to show the user."""
+
+    def __init__(self, message: str = NOT_INSTALLED) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def available() -> bool:
+    """Whether mediapipe (which brings numpy) is installed, without paying for importing it."""
+    return importlib.util.find_spec("mediapipe") is not None
+
+
+class FaceMesh:
+    """Landmarks of up to ``MAX_FACES`` faces per frame, for the frames of one clip in order.
+
+    Video mode: after the first detection, each face is followed from the previous
+    frame's landmarks, which is faster and steadier than detecting every frame anew.
+    """
+
+    def __init__(self, *, max_faces: int = MAX_FACES) -> None:
+        os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ start-up chatter
+        try:
+            from mediapipe.python.solutions import face_mesh
+        except ImportError as exc:
+            raise AnalysisUnavailable() from exc
+        self._mesh = face_mesh.FaceMesh(
+            static_image_mode=False,
+            max_num_faces=max_faces,
+            refine_landmarks=True,  # the attention model: follows eyes and lips more closely
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._mesh.close()
+
+    def faces(self, rgb: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
+        """Each face's landmarks as (468, 3) pixels: x, y, and depth on the x scale."""
+        import numpy as np
+
+        height, width = rgb.shape[:2]
+        result = self._mesh.process(np.ascontiguousarray(rgb))
+        faces = []
+        for face in result.multi_face_landmarks or []:
+            # The refined model adds 10 iris points after the 468; gaze is not drift.
+            points = np.array([(p.x, p.y, p.z) for p in face.landmark[:468]], dtype=float)
+            faces.append(points * [width, height, width])
+        return faces

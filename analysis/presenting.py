@@ -1,0 +1,116 @@
+"""What the evidence step, the review page and the PDF show of a case's clip analysis."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from analysis import chart, landmarks
+from analysis.forms import AnalyseUploadForm, UseResultsForm
+from analysis.models import Analysis
+from tickets.models import Case, Screenshot
+from tickets.timestamps import format_seconds
+
+ROLE_LABELS = dict(Screenshot.Role.choices)
+
+METHOD_NOTE = (
+    "How this was measured: about ten frames a second were read from the clip and "
+    "mediapipe Face Mesh placed 468 landmarks on each face. Head movement (turning in the "
+    "picture, moving, zooming) was removed by aligning each frame's landmarks to the face "
+    "in the first half second. What is left is change in the face itself: eye spacing, eye "
+    "level, jaw width and the position of each eye, brow, the nose, the mouth, the jaw and "
+    "the chin, in per cent of the distance between the eyes. Each is divided by how much it "
+    "wobbles on a steady face; the drift score is the largest of these, so 1 is the "
+    "threshold. The change counts as drift once it stays above 1 for at least 0.3 s."
+)
+LIMITS_NOTE = (
+    "Limits: expressions (an open mouth, raised brows) and turning the head away from the "
+    "camera also move landmarks; a change within the first half second becomes part of the "
+    "reference and is not seen; the landmark model smooths unusual faces, so it "
+    "under-states how large a change looks. Check the frames: the measurement points to "
+    "the moment, your eyes confirm it."
+)
+
+
+def _clock(seconds: float | None) -> str:
+    # As analysis.drift.clock, which needs numpy; the pages must work without it.
+    return "" if seconds is None else format_seconds(round(seconds, 1))
+
+
+def latest_analysis(case: Case) -> Analysis | None:
+    return case.analyses.first()
+
+
+def chart_svg(analysis: Analysis) -> SafeString:
+    result = analysis.result
+    faces = result.get("faces", [])
+    if not faces:
+        return mark_safe("")
+    main = next((f for f in faces if f["number"] == result.get("main_face")), faces[0])
+    series = [
+        chart.Series(
+            f"Face {face['number']}",
+            face["times"],
+            face["score"],
+        )
+        for face in faces
+    ]
+    svg = chart.drift_chart(
+        series,
+        duration_s=result.get("duration_s") or analysis.duration_s or 1.0,
+        threshold=main["threshold"],
+        reference_s=min(f["times"][0] for f in faces) + result.get("reference_s", 0.5),
+        onset_s=analysis.onset_s,
+        worst_s=analysis.worst_s,
+        title=f"Face drift in {analysis.original_filename}",
+        description=analysis.summary,
+    )
+    return mark_safe(svg)  # chart.drift_chart escapes all text
+
+
+def analysis_context(analysis: Analysis | None) -> dict:
+    if analysis is None:
+        return {"analysis": None}
+    token, pk = analysis.case.token, analysis.pk
+    frames = [
+        {
+            "frame": frame,
+            "label": ROLE_LABELS.get(frame.role, frame.role),
+            "time": format_seconds(frame.time_s),
+            "url": reverse("analysis:frame", args=[token, pk, frame.pk]),
+        }
+        for frame in analysis.frames.all()
+    ]
+    faces = analysis.result.get("faces", [])
+    return {
+        "analysis": analysis,
+        "faces": faces,
+        "several_faces": len(faces) > 1,
+        "times_in_case": analysis.found_drift
+        and (analysis.case.first_visible_s, analysis.case.worst_s)
+        == (analysis.onset_s, analysis.worst_s),
+        "onset": _clock(analysis.onset_s),
+        "worst": _clock(analysis.worst_s),
+        "chart": chart_svg(analysis) if analysis.status == Analysis.Status.DONE else "",
+        "frames": frames,
+        # Once used, nothing is ticked: a second click must not add the frames twice.
+        "use_form": UseResultsForm(
+            initial={"times": analysis.found_drift and not analysis.accepted}
+            | ({"frames": False} if analysis.accepted else {})
+        ),
+        "status_url": reverse("analysis:status", args=[token, pk]),
+        "method_note": METHOD_NOTE,
+        "limits_note": LIMITS_NOTE,
+    }
+
+
+def panel_context(case: Case) -> dict:
+    """The "Analyse my clip" panel of the evidence step."""
+    return {
+        "case": case,
+        "installed": landmarks.available(),
+        "not_installed": landmarks.NOT_INSTALLED,
+        "upload_form": AnalyseUploadForm(),
+        "kept_clip": getattr(case, "clip", None),
+        **analysis_context(latest_analysis(case)),
+    }

@@ -1,0 +1,195 @@
+"""Analyse a clip: sample frames, find faces, track them, measure drift.
+
+``analyse_clip_file`` works on a local file and knows nothing of Django, so the
+benchmark can time exactly what the background task does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis import drift, tracking
+from analysis.landmarks import FaceMesh
+from tickets import clip_frames
+from tickets.clip_frames import ClipRejected
+
+SAMPLE_FPS = 10.0
+DETECT_MAX_SIDE = 640  # Face Mesh looks at 192x192 crops; more pixels only cost decoding time
+MIN_FACE_S = 1.0
+
+NO_FACE = (
+    "We found no face in this clip. Clip analysis measures how a face changes, so it "
+    "needs a clip where a face is visible, seen from the front, for at least a second."
+)
+FACE_TOO_BRIEF = (
+    "A face shows in this clip for less than a second, which is too short to measure "
+    "how it changes."
+)
+
+
+class Cancelled(Exception):
+    """The user cancelled the analysis."""
+
+
+@dataclass
+class FaceResult:
+    number: int  # 1, 2, … in order of appearance, as the user sees them labelled
+    drift: drift.FaceDrift
+    # Landmarks as fractions of the frame (x, y), per sample, to draw on frames later.
+    normalised: NDArray[np.float64]
+
+    def landmarks_at(self, time_s: float) -> list[list[float]] | None:
+        """This face's landmarks in the sample nearest ``time_s``, if it was seen then."""
+        times = self.drift.times
+        i = int(np.argmin(np.abs(times - time_s)))
+        if abs(times[i] - time_s) > 1.5 / SAMPLE_FPS:
+            return None
+        return np.round(self.normalised[i], 4).tolist()
+
+
+@dataclass
+class ClipAnalysis:
+    duration_s: float
+    width: int
+    height: int
+    sampled_frames: int
+    faces: list[FaceResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def main(self) -> FaceResult | None:
+        """The face to report: the first to drift, else the one that changed most."""
+        drifting = [face for face in self.faces if face.drift.onset_s is not None]
+        if drifting:
+            return min(drifting, key=lambda face: face.drift.onset_s or 0.0)
+        return max(self.faces, key=lambda face: face.drift.worst_score, default=None)
+
+    @property
+    def onset_s(self) -> float | None:
+        main = self.main
+        return None if main is None or main.drift.onset_s is None else round(main.drift.onset_s, 2)
+
+    @property
+    def worst_s(self) -> float | None:
+        main = self.main
+        return None if self.onset_s is None or main is None else round(main.drift.worst_s, 2)
+
+    def moments(self) -> dict[str, float]:
+        """The clip times worth a screenshot, by screenshot role."""
+        times = {"start": 0.0}
+        if self.onset_s is not None and self.worst_s is not None:
+            times["first_visible"] = self.onset_s
+            times["worst"] = self.worst_s
+        times["end"] = self.duration_s
+        return times
+
+
+def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[float, float, NDArray]]:
+    """(time, fraction of the clip done, RGB frame) about ``fps`` times a second.
+
+    Every frame is decoded (video codecs need that), but only the sampled ones are
+    converted, downscaled by FFmpeg's scaler on the way, and turned upright.
+    """
+    with clip_frames._open_clip(path) as (container, stream, duration_s):
+        stream.thread_type = "AUTO"
+        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        width, height = stream.codec_context.width, stream.codec_context.height
+        ratio = min(1.0, DETECT_MAX_SIDE / max(width, height))
+        size = (max(2, round(width * ratio / 2) * 2), max(2, round(height * ratio / 2) * 2))
+        next_time = 0.0
+        for frame in container.decode(stream):
+            if frame.time is None:
+                continue
+            t = frame.time - start
+            if t + 1e-3 < next_time:
+                continue
+            next_time = (int(t * fps + 1e-3) + 1) / fps
+            rgb = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+            if frame.rotation:
+                rgb = np.rot90(rgb, k=round(frame.rotation / 90) % 4)
+            yield t, min(1.0, t / duration_s), rgb
+
+
+def analyse_clip_file(
+    path: Path,
+    *,
+    progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ClipAnalysis:
+    """Analyse one clip. Raises ClipRejected (with a message for the user) or Cancelled."""
+    started = time.perf_counter()
+    info = clip_frames.probe_clip(path)
+    times: list[float] = []
+    faces_per_frame: list[list[NDArray[np.float64]]] = []
+    sizes: list[tuple[int, int]] = []
+    with FaceMesh() as mesh:
+        for t, done, rgb in sample_frames(path):
+            if should_stop is not None and should_stop():
+                raise Cancelled()
+            times.append(t)
+            faces_per_frame.append([face[:, :2] for face in mesh.faces(rgb)])
+            sizes.append((rgb.shape[1], rgb.shape[0]))
+            if progress is not None:
+                progress(done)
+    result = ClipAnalysis(info.duration_s, info.width, info.height, len(times))
+    if not any(faces_per_frame):
+        raise ClipRejected(NO_FACE)
+    width, height = sizes[0]
+    tracks = tracking.track_faces(times, faces_per_frame)
+    tracks = [t for t in tracks if t.times[-1] - t.times[0] >= MIN_FACE_S]
+    tracks.sort(key=lambda track: track.times[0])
+    for track in tracks:
+        face_drift = drift.analyse_face(np.array(track.times), track.points)
+        if face_drift is not None:
+            normalised = track.points / [width, height]
+            result.faces.append(FaceResult(len(result.faces) + 1, face_drift, normalised))
+    if not result.faces:
+        raise ClipRejected(FACE_TOO_BRIEF)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def result_json(result: ClipAnalysis) -> dict:
+    """What the pages, the chart and the PDF need, as JSON for Analysis.result."""
+    main = result.main
+    faces = []
+    for face in result.faces:
+        d = face.drift
+        faces.append(
+            {
+                "number": face.number,
+                "times": np.round(d.times, 3).tolist(),
+                "score": np.round(d.score, 3).tolist(),
+                "threshold": round(d.threshold, 3),
+                "onset_s": None if d.onset_s is None else round(d.onset_s, 2),
+                "worst_s": round(d.worst_s, 2),
+                "worst_score": round(d.worst_score, 3),
+                "worst_measure": d.worst_measure,
+                "worst_area": d.worst_area,
+                "changes": d.changes,
+                "summary": d.summary,
+                "at_worst": {
+                    name: round(float(values[d.worst_index]), 4)
+                    for name, values in d.measurements.size.items()
+                }
+                | {"nme": round(float(d.measurements.nme[d.worst_index]), 4)},
+            }
+        )
+    return {
+        "version": 1,
+        "duration_s": round(result.duration_s, 3),
+        "width": result.width,
+        "height": result.height,
+        "sample_fps": SAMPLE_FPS,
+        "reference_s": drift.REFERENCE_S,
+        "sampled_frames": result.sampled_frames,
+        "seconds": round(result.seconds, 2),
+        "main_face": main.number if main else None,
+        "faces": faces,
+    }

@@ -1,0 +1,87 @@
+"""Follow each face from frame to frame when a clip shows several: greedy box matching."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+MIN_IOU = 0.3
+MAX_GAP_S = 1.0  # a face unseen for longer starts a new track when it comes back
+
+
+@dataclass
+class Track:
+    times: list[float] = field(default_factory=list)
+    shapes: list[NDArray[np.float64]] = field(default_factory=list)
+
+    @property
+    def points(self) -> NDArray[np.float64]:
+        return np.array(self.shapes)
+
+    @property
+    def box(self) -> NDArray[np.float64]:
+        return box_of(self.shapes[-1])
+
+
+def box_of(shape: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(left, top, right, bottom) around a face's landmarks."""
+    return np.r_[shape[:, :2].min(axis=0), shape[:, :2].max(axis=0)]
+
+
+def iou(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union)
+
+
+def _centre_score(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Closeness of two boxes' centres, 1 when equal, 0 at half a box apart or more."""
+    distance = np.linalg.norm((a[:2] + a[2:]) / 2 - (b[:2] + b[2:]) / 2)
+    size = max(a[2] - a[0], a[3] - a[1], 1e-9)
+    return float(max(0.0, 1 - distance / (0.5 * size)))
+
+
+def track_faces(
+    times: Sequence[float], faces_per_frame: Sequence[Sequence[NDArray[np.float64]]]
+) -> list[Track]:
+    """Group each frame's detected faces into tracks, best-overlapping pairs first.
+
+    A fast-moving face whose boxes no longer overlap still joins its track when its centre
+    is within half a face of where the track was.
+    """
+    active: list[Track] = []
+    finished: list[Track] = []
+    for time, faces in zip(times, faces_per_frame, strict=True):
+        still = []
+        for track in active:
+            (still if time - track.times[-1] <= MAX_GAP_S else finished).append(track)
+        active = still
+        boxes = [box_of(face) for face in faces]
+        pairs = sorted(
+            (
+                (max(iou(track.box, box), _centre_score(track.box, box)), t, f)
+                for t, track in enumerate(active)
+                for f, box in enumerate(boxes)
+            ),
+            reverse=True,
+        )
+        used_tracks: set[int] = set()
+        used_faces: set[int] = set()
+        for score, t, f in pairs:
+            if score < MIN_IOU or t in used_tracks or f in used_faces:
+                continue
+            active[t].times.append(time)
+            active[t].shapes.append(np.asarray(faces[f], dtype=float))
+            used_tracks.add(t)
+            used_faces.add(f)
+        for f, face in enumerate(faces):
+            if f not in used_faces:
+                active.append(Track([time], [np.asarray(face, dtype=float)]))
+    return finished + active

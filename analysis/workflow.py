@@ -1,0 +1,304 @@
+"""A case's clip analysis from start to finish: queue it, run it, cancel it, use its results."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.core.files.base import ContentFile, File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from analysis.landmarks import NOT_INSTALLED, AnalysisUnavailable
+from analysis.models import Analysis, AnalysisFrame
+from tickets import clip_frames, evidence, image_ingest
+from tickets.clip_frames import ClipRejected
+from tickets.models import Case, Screenshot
+from tickets.timestamps import ClipTime, format_seconds
+
+if TYPE_CHECKING:
+    from analysis import run
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.5  # how often the worker writes progress and looks for a cancel
+UNEXPECTED = "Something went wrong while analysing this clip. Please try again later."
+
+
+class AnalysisBusy(Exception):
+    message = "An analysis of this case is still running. Wait for it, or cancel it first."
+
+
+def _check_not_busy(case: Case) -> None:
+    busy = case.analyses.exclude(status__in=Analysis.FINISHED).exists()
+    if busy:
+        raise AnalysisBusy()
+
+
+def _clear_finished(case: Case) -> None:
+    # One analysis per case at a time: the previous result and its frames go.
+    for old in case.analyses.filter(status__in=Analysis.FINISHED):
+        old.delete()
+
+
+def queue_upload(case: Case, *, upload: UploadedFile, keep: bool) -> Analysis:
+    """Check an uploaded clip, store it (as the case's clip if ``keep``) and queue it."""
+    _check_not_busy(case)
+    if upload.size is not None and upload.size > clip_frames.MAX_CLIP_BYTES:
+        raise ClipRejected(
+            f"This video is larger than {clip_frames.MAX_CLIP_BYTES // (1024 * 1024)} MB. "
+            "Please trim it or upload a shorter clip."
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    if clip_frames.sniff_container(head) is None:
+        raise ClipRejected("Only MP4, MOV and WebM clips are accepted; this file is not one.")
+    name = image_ingest.clean_filename(upload.name or "clip")
+    path, made_copy = evidence._local_copy(upload)
+    try:
+        info = clip_frames.probe_clip(path)  # the limits and "unreadable", before queueing
+        _clear_finished(case)
+        analysis = Analysis(case=case, original_filename=name, duration_s=info.duration_s)
+        if keep:
+            evidence._keep_clip(case, path, name=name, info=info)
+        else:
+            with path.open("rb") as handle:
+                analysis.upload.save(f"clip.{name.rsplit('.', 1)[-1]}", File(handle), save=False)
+        analysis.save()
+    finally:
+        if made_copy:
+            path.unlink(missing_ok=True)
+    return _enqueue(analysis)
+
+
+def queue_kept_clip(case: Case) -> Analysis:
+    """Queue an analysis of the clip the user kept with the case."""
+    _check_not_busy(case)
+    clip = getattr(case, "clip", None)
+    if clip is None:
+        raise ClipRejected("No clip is kept with this case. Upload one to analyse it.")
+    _clear_finished(case)
+    analysis = Analysis.objects.create(
+        case=case, original_filename=clip.original_filename, duration_s=clip.duration_s
+    )
+    return _enqueue(analysis)
+
+
+def _enqueue(analysis: Analysis) -> Analysis:
+    from analysis.tasks import analyse_clip  # the task module imports this one
+
+    try:
+        analyse_clip.enqueue(analysis.pk)
+    except Exception:
+        logger.exception("Could not queue analysis %s", analysis.pk)
+        _finish(analysis, Analysis.Status.FAILED, message=UNEXPECTED)
+    analysis.refresh_from_db()
+    return analysis
+
+
+def cancel(analysis: Analysis) -> None:
+    """Ask the worker to stop; an analysis still waiting in the queue stops at once."""
+    Analysis.objects.filter(pk=analysis.pk).update(cancel_requested=True)
+    waiting = Analysis.objects.filter(pk=analysis.pk, status=Analysis.Status.QUEUED)
+    if waiting.update(status=Analysis.Status.CANCELLED, finished=timezone.now()):
+        analysis.refresh_from_db()
+        _discard_upload(analysis)
+    analysis.refresh_from_db()
+
+
+def run_analysis(analysis_id: int) -> None:
+    """The background task's body: analyse, store frames and results, tidy up."""
+    claimed = Analysis.objects.filter(pk=analysis_id, status=Analysis.Status.QUEUED).update(
+        status=Analysis.Status.RUNNING
+    )
+    analysis = Analysis.objects.select_related("case").filter(pk=analysis_id).first()
+    if analysis is None or not claimed:
+        return  # deleted, cancelled while waiting, or already taken by another worker
+    try:
+        from analysis import run  # numpy and mediapipe: the analysis extra
+    except ImportError:
+        _finish(analysis, Analysis.Status.FAILED, message=NOT_INSTALLED)
+        _discard_upload(analysis)
+        return
+    try:
+        with _local_clip(analysis) as path:
+            result = run.analyse_clip_file(
+                path, progress=_progress_writer(analysis), should_stop=_cancel_checker(analysis)
+            )
+            frames = clip_frames.grab_frames(path, list(result.moments().values()))
+        _store_results(analysis, result, frames)
+    except run.Cancelled:
+        _finish(analysis, Analysis.Status.CANCELLED)
+    except (ClipRejected, AnalysisUnavailable) as exc:
+        _finish(analysis, Analysis.Status.FAILED, message=exc.message)
+    except Exception:
+        logger.exception("Analysis %s failed", analysis_id)
+        _finish(analysis, Analysis.Status.FAILED, message=UNEXPECTED)
+    finally:
+        _discard_upload(analysis)
+
+
+@contextmanager
+def _local_clip(analysis: Analysis) -> Iterator[Path]:
+    """A local path to the clip: the stored file itself, or a temporary copy of it."""
+    field = analysis.upload if analysis.upload else getattr(analysis.case, "clip", None)
+    if field is None:
+        raise ClipRejected("The clip is no longer kept with this case.")
+    field = field if analysis.upload else field.file
+    try:
+        local = Path(field.path)  # the file system storage: read the file where it is
+    except NotImplementedError:
+        local = None  # object storage (S3): copy it here first
+    if local is not None:
+        yield local
+        return
+    with tempfile.NamedTemporaryFile(suffix=".clip") as copy:
+        with field.open("rb") as source:
+            shutil.copyfileobj(source, copy, length=1024 * 1024)
+        copy.flush()
+        yield Path(copy.name)
+
+
+def _progress_writer(analysis: Analysis):
+    last = 0.0
+
+    def write(done: float) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_EVERY_S:
+            last = time.monotonic()
+            # Reading the clip is most of the work; frames and results take the last 5 %.
+            Analysis.objects.filter(pk=analysis.pk).update(progress=round(95 * done))
+
+    return write
+
+
+def _cancel_checker(analysis: Analysis):
+    last = 0.0
+
+    def should_stop() -> bool:
+        nonlocal last
+        if time.monotonic() - last < PROGRESS_EVERY_S:
+            return False
+        last = time.monotonic()
+        return Analysis.objects.filter(pk=analysis.pk, cancel_requested=True).exists()
+
+    return should_stop
+
+
+def _store_results(
+    analysis: Analysis, result: run.ClipAnalysis, frames: list[clip_frames.Frame]
+) -> None:
+    from analysis import run
+
+    main = result.main
+    with transaction.atomic():
+        for role, frame in zip(result.moments(), frames, strict=True):
+            stored = AnalysisFrame(
+                analysis=analysis,
+                role=role,
+                time_s=round(frame.time_s, 3),
+                width=frame.width,
+                height=frame.height,
+                landmarks=[
+                    points
+                    for face in result.faces
+                    if (points := face.landmarks_at(frame.time_s)) is not None
+                ],
+            )
+            stored.image.save("frame.png", ContentFile(frame.png_bytes), save=False)
+            stored.save()
+        analysis.result = run.result_json(result)
+        analysis.onset_s = result.onset_s
+        analysis.worst_s = result.worst_s
+        analysis.duration_s = result.duration_s
+        analysis.summary = main.drift.summary if main else ""
+        _finish(analysis, Analysis.Status.DONE)
+
+
+def _finish(analysis: Analysis, status: str, *, message: str = "") -> None:
+    analysis.status = status
+    analysis.message = message
+    analysis.finished = timezone.now()
+    if status == Analysis.Status.DONE:
+        analysis.progress = 100
+    analysis.save()
+
+
+def _discard_upload(analysis: Analysis) -> None:
+    if analysis.upload:
+        analysis.upload.delete(save=False)
+        Analysis.objects.filter(pk=analysis.pk).update(upload="")
+
+
+def draw_landmarks(png: bytes, faces: list[list[list[float]]]) -> bytes:
+    """The frame with each face's landmarks drawn as small dots."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    radius = max(1, round(max(image.size) / 500))
+    for face in faces:
+        for x, y in face:
+            cx, cy = x * image.width, y * image.height
+            draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=(0, 230, 118))
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=3)
+    return out.getvalue()
+
+
+def use_times(analysis: Analysis) -> None:
+    """Copy the found onset and worst moment onto the case, as if typed on the generation step."""
+    case = analysis.case
+    if analysis.onset_s is None or analysis.worst_s is None:
+        return
+    case.first_visible_s, case.first_visible_end_s = analysis.onset_s, None
+    case.worst_s, case.worst_end_s = analysis.worst_s, None
+    if case.clip_length_s is None or case.clip_length_s < analysis.worst_s:
+        case.clip_length_s = round(analysis.duration_s or analysis.worst_s, 3)
+    typed = case.typed.get("generation")
+    if typed:
+        # The generation step shows what was last typed there; show these times instead.
+        typed.update(
+            first_visible=ClipTime(analysis.onset_s).normalised(),
+            worst=ClipTime(analysis.worst_s).normalised(),
+            clip_length=format_seconds(case.clip_length_s),
+        )
+    case.save()
+    analysis.accepted = True
+    analysis.save(update_fields=["accepted"])
+
+
+def add_frames(analysis: Analysis, *, with_landmarks: bool) -> list[Screenshot]:
+    """Add the analysis frames (start, onset, worst, end) to the case's screenshots."""
+    case = analysis.case
+    room = evidence.MAX_SCREENSHOTS - case.screenshots.count()
+    if room <= 0:
+        raise image_ingest.ImageRejected(
+            f"A case holds at most {evidence.MAX_SCREENSHOTS} screenshots."
+        )
+    shots = []
+    with transaction.atomic():
+        for frame in list(analysis.frames.all())[:room]:
+            with frame.image.open("rb") as handle:
+                png = handle.read()
+            label = format_seconds(frame.time_s)
+            if with_landmarks and frame.landmarks:
+                png = draw_landmarks(png, frame.landmarks)
+                label += " with landmarks"
+            ingested = image_ingest.ingest_image(
+                png, filename=f"{analysis.original_filename} at {label}.png"
+            )
+            role = frame.role if frame.role in Screenshot.Role.values else Screenshot.Role.OTHER
+            shots.append(
+                evidence._store(case, ingested, role=role, time_s=frame.time_s, from_clip=True)
+            )
+        analysis.accepted = True
+        analysis.save(update_fields=["accepted"])
+    return shots

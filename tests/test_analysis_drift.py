@@ -1,0 +1,230 @@
+"""The drift math on synthetic landmark sequences: no video and no mediapipe needed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+np = pytest.importorskip("numpy", reason="numpy comes with the analysis extra")
+
+from analysis import drift, tracking  # noqa: E402
+
+FPS = 10
+IOD = 60.0  # pixels between the eye centres of the synthetic face
+
+
+def synthetic_face(seed: int = 0) -> np.ndarray:
+    """468 points laid out like a frontal face: eyes, brows, nose, mouth, jaw and chin."""
+    rng = np.random.default_rng(seed)
+    half = IOD / 2
+    points = rng.normal(0, 0.3 * IOD, size=(468, 2))  # the rest of the mesh, over the face
+    features = [
+        (drift.EYE_A, -half, 0.0),
+        (drift.EYE_B, half, 0.0),
+        (drift.BROW_A, -half, -0.35 * IOD),
+        (drift.BROW_B, half, -0.35 * IOD),
+        (drift.NOSE, 0.0, 0.5 * IOD),
+        (drift.MOUTH, 0.0, 0.95 * IOD),
+        (drift.CHIN, 0.0, 1.4 * IOD),
+    ]
+    for indices, x, y in features:
+        angles = np.linspace(0, 2 * math.pi, len(indices), endpoint=False)
+        points[indices] = np.c_[x + 0.15 * IOD * np.cos(angles), y + 0.08 * IOD * np.sin(angles)]
+    for side, corners in ((-1, drift.EYE_A_CORNERS), (1, drift.EYE_B_CORNERS)):
+        points[corners] = [[side * half - 0.15 * IOD, 0], [side * half + 0.15 * IOD, 0]]
+    for side, indices in ((-1, drift.JAW_SIDE_A), (1, drift.JAW_SIDE_B)):
+        heights = np.linspace(0.4, 1.2, len(indices)) * IOD
+        points[indices] = np.c_[side * (1.0 * IOD - 0.2 * heights), heights]
+    return points
+
+
+def rigid_motion(t: float) -> tuple[float, float, np.ndarray]:
+    """A head that pans, zooms and tilts: angle (radians), scale, translation (pixels)."""
+    angle = math.radians(8) * math.sin(1.3 * t)
+    scale = 1.0 + 0.2 * math.sin(0.7 * t)
+    shift = np.array([300 + 80 * math.sin(0.9 * t), 200 + 40 * math.cos(1.1 * t)])
+    return angle, scale, shift
+
+
+def clip(
+    *, seconds: float = 5.0, warp=None, noise: float = 0.004, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Landmark sequence of the synthetic face under rigid motion, plus an optional warp."""
+    rng = np.random.default_rng(seed)
+    face = synthetic_face()
+    times = np.arange(0, seconds, 1 / FPS)
+    frames = []
+    for t in times:
+        shape = face.copy()
+        if warp is not None:
+            shape = warp(shape, t)
+        angle, scale, shift = rigid_motion(t)
+        rotation = np.array(
+            [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+        )
+        moved = scale * shape @ rotation.T + shift
+        frames.append(moved + rng.normal(0, noise * IOD * scale, moved.shape))
+    return times, np.array(frames)
+
+
+def ramp(t: float, start: float, length: float = 0.5) -> float:
+    return float(np.clip((t - start) / length, 0, 1))
+
+
+def eye_spacing_warp(start: float, amount: float = 0.14):
+    def warp(shape, t):
+        shape = shape.copy()
+        push = amount * IOD / 2 * ramp(t, start)
+        shape[drift.EYE_A] += [-push, 0]
+        shape[drift.EYE_B] += [push, 0]
+        return shape
+
+    return warp
+
+
+def eye_lift_warp(start: float, amount: float = 0.1):
+    def warp(shape, t):
+        shape = shape.copy()
+        shape[drift.EYE_A] += [0, -amount * IOD * ramp(t, start, 0.8)]
+        return shape
+
+    return warp
+
+
+def jaw_squeeze_warp(start: float, amount: float = 0.12):
+    def warp(shape, t):
+        shape = shape.copy()
+        jaw = drift.JAW_SIDE_A + drift.JAW_SIDE_B
+        shape[jaw, 0] *= 1 - amount * ramp(t, start, 0.3)
+        return shape
+
+    return warp
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rigid_motion_alone_gives_no_onset(seed):
+    times, points = clip(seed=seed)
+    face = drift.analyse_face(times, points)
+    assert face is not None
+    assert face.onset_s is None
+    assert face.score.max() < face.threshold
+    assert face.summary.startswith("No drift found")
+
+
+@pytest.mark.parametrize(
+    "warp", [eye_spacing_warp(1.2), eye_lift_warp(1.2), jaw_squeeze_warp(1.2)], ids=str
+)
+def test_a_warp_from_1_2_s_gives_an_onset_within_0_2_s(warp):
+    times, points = clip(warp=warp)
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is not None
+    assert abs(face.onset_s - 1.2) <= 0.2
+
+
+def test_the_worst_moment_is_where_the_warp_peaks():
+    def there_and_back(shape, t):
+        shape = shape.copy()
+        amount = 0.15 * max(0.0, 1 - abs(t - 3.0) / 1.2)  # peaks at 3.0 s, gone by 4.2 s
+        shape[drift.EYE_B] += [0, amount * IOD]
+        return shape
+
+    times, points = clip(warp=there_and_back)
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is not None
+    assert abs(face.worst_s - 3.0) <= 0.15
+    assert face.worst_area == "the eye on the right of the picture"
+
+
+def test_the_change_is_stated_in_words_with_clip_times():
+    times, points = clip(warp=eye_spacing_warp(1.2, amount=0.14))
+    face = drift.analyse_face(times, points)
+    assert face.changes[0] == "eye spacing widened 14 %"
+    assert face.summary.startswith("Eye spacing widened 14 % between 0:00 and 0:0")
+    assert "first shows at 0:01.2" in face.summary or "first shows at 0:01.1" in face.summary
+
+
+def test_a_lifted_eye_is_described_as_out_of_level():
+    times, points = clip(warp=eye_lift_warp(1.0, amount=0.1))
+    face = drift.analyse_face(times, points)
+    assert "the eye on the left of the picture rose 10 %" in face.changes[0]
+
+
+def test_a_squeezed_jaw_is_described_as_narrower():
+    times, points = clip(warp=jaw_squeeze_warp(2.0, amount=0.12))
+    face = drift.analyse_face(times, points)
+    assert face.changes[0].startswith("jaw width narrowed 1")
+    assert abs(face.onset_s - 2.0) <= 0.2
+
+
+def test_a_brief_glitch_shorter_than_the_minimum_duration_is_not_an_onset():
+    def glitch(shape, t):
+        shape = shape.copy()
+        if 2.0 <= t < 2.2:
+            shape[drift.MOUTH] += [0, 0.2 * IOD]
+        return shape
+
+    times, points = clip(warp=glitch)
+    assert drift.analyse_face(times, points).onset_s is None
+
+
+def test_alignment_removes_rotation_scale_and_translation_exactly():
+    face = synthetic_face()
+    angle = math.radians(25)
+    rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    moved = 1.7 * face @ rotation.T + [40, -12]
+    np.testing.assert_allclose(drift.robust_align(moved, face), face, atol=1e-6)
+
+
+def test_alignment_also_works_in_three_dimensions():
+    rng = np.random.default_rng(3)
+    face = np.c_[synthetic_face(), rng.normal(0, 10, 468)]
+    yaw = math.radians(20)
+    rotation = np.array(
+        [[math.cos(yaw), 0, math.sin(yaw)], [0, 1, 0], [-math.sin(yaw), 0, math.cos(yaw)]]
+    )
+    moved = 0.8 * face @ rotation.T + [5, 6, 7]
+    np.testing.assert_allclose(drift.robust_align(moved, face), face, atol=1e-6)
+
+
+def test_a_face_seen_too_briefly_has_no_result():
+    times, points = clip(seconds=0.3)
+    assert drift.analyse_face(times, points) is None
+
+
+def test_onset_ignores_samples_separated_by_a_long_gap():
+    times = np.array([0, 0.1, 0.2, 0.3, 3.0, 3.1, 3.2])
+    score = np.array([0, 0, 0, 2, 2, 0, 0])
+    assert drift.find_onset(times, score, threshold=1) is None
+
+
+def test_two_faces_are_tracked_apart_by_their_boxes():
+    left = synthetic_face() + np.array([200, 300])
+    right = synthetic_face(seed=2) + np.array([900, 300])
+    frames = []
+    for i in range(20):
+        step = [5 * i, 0]
+        # The detector lists the faces in no fixed order.
+        frames.append([left + step, right - step] if i % 2 else [right - step, left + step])
+    tracks = tracking.track_faces([i / FPS for i in range(20)], frames)
+    assert len(tracks) == 2
+    assert all(len(track.times) == 20 for track in tracks)
+    first = sorted(tracks, key=lambda track: track.points[0][:, 0].mean())[0]
+    assert np.all(np.diff(first.points[:, :, 0].mean(axis=1)) > 0)  # the one moving right
+
+
+def test_the_face_reported_is_the_first_to_drift_and_its_moments_become_screenshots():
+    from analysis.run import ClipAnalysis, FaceResult
+
+    late = drift.analyse_face(*clip(warp=eye_spacing_warp(3.0)))
+    early = drift.analyse_face(*clip(warp=jaw_squeeze_warp(1.5)))
+    steady = drift.analyse_face(*clip())
+    result = ClipAnalysis(5.0, 1280, 720, 50)
+    for number, face in enumerate([steady, late, early], start=1):
+        result.faces.append(FaceResult(number, face, np.zeros((50, 468, 2))))
+    assert result.main.number == 3
+    assert result.onset_s == round(early.onset_s, 2)
+    assert list(result.moments()) == ["start", "first_visible", "worst", "end"]
+    assert result.moments()["end"] == 5.0
+    quiet = ClipAnalysis(5.0, 1280, 720, 50, [FaceResult(1, steady, np.zeros((50, 468, 2)))])
+    assert quiet.onset_s is None and list(quiet.moments()) == ["start", "end"]

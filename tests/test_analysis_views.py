@@ -1,0 +1,550 @@
+"""Clip analysis through the site: start, progress, cancel, results, review page and PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfReader
+
+from analysis import landmarks, workflow
+from analysis.models import Analysis, AnalysisFrame
+from tests.conftest import make_case
+from tickets import clip_frames
+from tickets.models import Clip, Screenshot
+
+DUMMY_TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+
+needs_mediapipe = pytest.mark.skipif(
+    not landmarks.available(),
+    reason="mediapipe is not installed: pip install -e '.[analysis]' (mediapipe==0.10.21)",
+)
+
+
+def face_photo():
+    """A real face, shipped inside scikit-image (offline): a 512x512 NASA portrait."""
+    data = pytest.importorskip("skimage.data", reason="scikit-image is part of the analysis extra")
+    return data.astronaut()
+
+
+def write_face_clip(
+    path: Path, *, seconds: float = 3.0, fps: int = 10, spread_from_s: float | None = None
+) -> None:
+    """A 320x320 clip of the astronaut's face, panning slowly; optionally with the eyes
+    moving apart from ``spread_from_s`` (a smooth local warp, full after 0.3 s)."""
+    import numpy as np
+    from scipy.ndimage import map_coordinates
+
+    crop = Image.fromarray(face_photo()[10:250, 85:325]).resize((320, 320), Image.BICUBIC)
+    photo = np.asarray(crop)
+    rows, cols = np.mgrid[0:320, 0:320].astype(float)
+    eyes = [(123.0, 159.0), (125.0, 215.0)]  # (row, col) of the eye centres, 56 px apart
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 320, "yuv420p"
+        stream.bit_rate = 2_000_000
+        for index in range(round(seconds * fps)):
+            t = index / fps
+            src_rows, src_cols = rows.copy(), cols - 6 * np.sin(t)
+            if spread_from_s is not None and t >= spread_from_s:
+                amount = 5 * min(1.0, (t - spread_from_s) / 0.3)
+                for (eye_row, eye_col), side in zip(eyes, (-1, 1), strict=True):
+                    weight = np.exp(
+                        -((rows - eye_row) ** 2 + (cols - eye_col) ** 2) / (2 * 16.0**2)
+                    )
+                    src_cols = src_cols - side * amount * weight
+            channels = [
+                map_coordinates(photo[..., c], [src_rows, src_cols], order=1, mode="nearest")
+                for c in range(3)
+            ]
+            frame = np.stack(channels, axis=-1).astype(np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def write_blank_clip(path: Path, *, seconds: float = 2.0, fps: int = 10) -> None:
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for index in range(round(seconds * fps)):
+            grey = Image.new("RGB", (160, 120), (index * 10 % 255,) * 3)
+            for packet in stream.encode(av.VideoFrame.from_image(grey)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def upload(path: Path, name: str = "my clip.mp4") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, path.read_bytes(), content_type="video/mp4")
+
+
+def stored_files(root: Path, folder: str) -> list[Path]:
+    return (
+        [p for p in (root / folder).rglob("*") if p.is_file()] if (root / folder).exists() else []
+    )
+
+
+@pytest.fixture
+def case(runway):
+    return make_case(runway, reached_step="evidence", first_visible_s=None, worst_s=None)
+
+
+def start(client, case, path: Path, **extra):
+    return client.post(f"/cases/{case.token}/analysis/", {"clip": upload(path), **extra})
+
+
+def finished_analysis(case, *, onset_s: float | None = 1.2, faces: int = 1) -> Analysis:
+    """A done analysis with a plausible result, without running mediapipe."""
+    times = [round(i / 10, 1) for i in range(30)]
+    face_results = []
+    for number in range(1, faces + 1):
+        score = [0.3 if t < (onset_s or 99) else 2.2 for t in times]
+        face_results.append(
+            {
+                "number": number,
+                "times": times,
+                "score": score,
+                "threshold": 1.0,
+                "onset_s": onset_s,
+                "worst_s": 2.1,
+                "worst_score": 2.2,
+                "worst_measure": "eye_spacing",
+                "worst_area": "the eyes",
+                "changes": ["eye spacing widened 14 %"],
+                "summary": f"Face {number}: eye spacing widened 14 % between 0:00 and 0:02.1.",
+                "at_worst": {"eye_spacing": 0.14},
+            }
+        )
+    analysis = Analysis.objects.create(
+        case=case,
+        status=Analysis.Status.DONE,
+        progress=100,
+        original_filename="clip <one>.mp4",
+        onset_s=onset_s,
+        worst_s=2.1 if onset_s is not None else None,
+        duration_s=3.0,
+        summary="Eye spacing widened 14 % between 0:00 and 0:02.1.",
+        result={"duration_s": 3.0, "main_face": 1, "faces": face_results},
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 80, 70)).save(buffer, "PNG")
+    for role, time_s in (("start", 0.0), ("first_visible", 1.2), ("worst", 2.1), ("end", 2.9)):
+        frame = AnalysisFrame(
+            analysis=analysis,
+            role=role,
+            time_s=time_s,
+            width=320,
+            height=240,
+            landmarks=[[[0.5, 0.5], [0.25, 0.4]]],
+        )
+        frame.image.save("frame.png", ContentFile(buffer.getvalue()), save=False)
+        frame.save()
+    return analysis
+
+
+# --- Offering the analysis ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_evidence_step_offers_to_analyse_the_clip(client, case):
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert "Analyse my clip" in page
+    assert f'action="/cases/{case.token}/analysis/"' in page
+
+
+@pytest.mark.django_db
+def test_without_mediapipe_the_page_says_clip_analysis_is_not_installed(
+    client, case, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(landmarks, "available", lambda: False)
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert "Clip analysis is not installed on this server." in page
+    write_blank_clip(tmp_path / "c.mp4")
+    response = start(client, case, tmp_path / "c.mp4")
+    assert response.status_code == 400
+    assert "Clip analysis is not installed on this server." in response.content.decode()
+    assert not Analysis.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_worker_reports_a_missing_mediapipe_in_words(case, monkeypatch, settings, tmp_path):
+    def unavailable(*args, **kwargs):
+        raise landmarks.AnalysisUnavailable()
+
+    settings.TASKS = DUMMY_TASKS
+    write_blank_clip(tmp_path / "c.mp4")
+    analysis = workflow.queue_upload(case, upload=upload(tmp_path / "c.mp4"), keep=False)
+    monkeypatch.setattr("analysis.run.FaceMesh", unavailable)
+    workflow.run_analysis(analysis.pk)
+    analysis.refresh_from_db()
+    assert analysis.status == "failed"
+    assert analysis.message == "Clip analysis is not installed on this server."
+
+
+def test_the_site_works_without_the_analysis_extra():
+    # numpy and mediapipe come only with the extra; the pages, URLs and the task module
+    # must import without them, so that the page can say analysis is not installed.
+    script = (
+        "import sys; sys.modules.update(numpy=None, mediapipe=None, cv2=None, skimage=None)\n"
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'avadesk.settings'\n"
+        "django.setup()\n"
+        "import avadesk.urls, analysis.tasks, analysis.templatetags.analysis_tags\n"
+        "from analysis.presenting import chart_svg\n"
+        "print('ok')\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+@pytest.mark.django_db
+def test_a_worker_without_the_extra_says_analysis_is_not_installed(
+    case, monkeypatch, settings, tmp_path
+):
+    settings.TASKS = DUMMY_TASKS
+    write_blank_clip(tmp_path / "c.mp4")
+    analysis = workflow.queue_upload(case, upload=upload(tmp_path / "c.mp4"), keep=False)
+    monkeypatch.setitem(sys.modules, "analysis.run", None)  # as if numpy were missing
+    monkeypatch.delattr(sys.modules["analysis"], "run", raising=False)
+    workflow.run_analysis(analysis.pk)
+    analysis.refresh_from_db()
+    assert (analysis.status, analysis.message) == ("failed", landmarks.NOT_INSTALLED)
+    assert not analysis.upload
+
+
+# --- Running it end to end (immediate backend, real mediapipe) -----------------------
+
+
+@needs_mediapipe
+@pytest.mark.django_db
+def test_an_uploaded_clip_is_analysed_and_then_deleted(client, case, tmp_path, private_media_root):
+    path = tmp_path / "face.mp4"
+    write_face_clip(path, seconds=3.0, spread_from_s=1.5)
+    response = start(client, case, path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{case.token}/evidence/#analysis"
+    analysis = Analysis.objects.get()
+    assert analysis.status == "done", analysis.message
+    assert analysis.progress == 100
+    assert len(analysis.result["faces"]) == 1
+    assert analysis.onset_s is not None and abs(analysis.onset_s - 1.5) <= 0.3
+    assert analysis.summary.startswith("Eye spacing widened")
+    roles = list(analysis.frames.values_list("role", flat=True))
+    assert roles == ["start", "first_visible", "worst", "end"]
+    assert all(len(face) == 468 for face in analysis.frames.first().landmarks)
+    # The clip was only uploaded to be analysed: it is gone, and nothing was kept.
+    assert not analysis.upload
+    assert not [p for p in stored_files(private_media_root, "analysis") if p.suffix == ".mp4"]
+    assert not Clip.objects.exists()
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert "Drift found: it first shows at 0:01" in page
+    assert "<svg" in page and "hx-trigger" not in page
+
+
+@needs_mediapipe
+@pytest.mark.django_db
+def test_a_clip_kept_with_the_case_stays_and_can_be_analysed_again(client, case, tmp_path):
+    path = tmp_path / "face.mp4"
+    write_face_clip(path, seconds=2.0)
+    start(client, case, path, keep="on")
+    assert Clip.objects.filter(case=case).exists()
+    first = Analysis.objects.get()
+    assert first.status == "done", first.message
+    assert not first.upload
+    response = client.post(f"/cases/{case.token}/analysis/", {"action": "kept"})
+    assert response.status_code == 302
+    again = Analysis.objects.get()  # the earlier result makes way for the new one
+    assert again.pk != first.pk and again.status == "done"
+    assert Clip.objects.get(case=case).file.storage.exists(Clip.objects.get(case=case).file.name)
+
+
+@needs_mediapipe
+@pytest.mark.django_db
+def test_a_clip_without_a_face_gets_a_clear_message(client, case, tmp_path):
+    write_blank_clip(tmp_path / "blank.mp4")
+    start(client, case, tmp_path / "blank.mp4")
+    analysis = Analysis.objects.get()
+    assert analysis.status == "failed"
+    assert analysis.message.startswith("We found no face in this clip.")
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert "We found no face in this clip." in page
+
+
+@pytest.mark.django_db
+def test_an_unreadable_file_is_refused_before_it_is_queued(client, case, tmp_path):
+    (tmp_path / "bad.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    response = start(client, case, tmp_path / "bad.mp4")
+    assert response.status_code == 400
+    assert "We could not read this video file." in response.content.decode()
+    assert not Analysis.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_clip_over_the_length_limit_is_refused_with_the_limit(
+    client, case, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(clip_frames, "MAX_CLIP_SECONDS", 1)
+    write_blank_clip(tmp_path / "long.mp4", seconds=2.0)
+    response = start(client, case, tmp_path / "long.mp4")
+    assert response.status_code == 400
+    assert "the limit is 1 seconds. Please trim it." in response.content.decode()
+    assert not Analysis.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_video_is_refused(client, case):
+    response = client.post(
+        f"/cases/{case.token}/analysis/",
+        {"clip": SimpleUploadedFile("clip.mp4", b"hello", content_type="video/mp4")},
+    )
+    assert response.status_code == 400
+    assert "Only MP4, MOV and WebM clips are accepted" in response.content.decode()
+
+
+# --- Progress and cancel -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_queued_analysis_shows_progress_polls_and_has_a_refresh_link(
+    client, case, settings, tmp_path
+):
+    settings.TASKS = DUMMY_TASKS  # nothing runs it: it stays in the queue
+    write_blank_clip(tmp_path / "c.mp4")
+    start(client, case, tmp_path / "c.mp4")
+    analysis = Analysis.objects.get()
+    assert analysis.status == "queued"
+    Analysis.objects.filter(pk=analysis.pk).update(status="running", progress=40)
+    url = f"/cases/{case.token}/analysis/{analysis.pk}/"
+    partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in partial
+    assert 'hx-trigger="every 1s"' in partial
+    assert re.search(r'<progress[^>]*value="40"', partial)
+    page = client.get(url).content.decode()
+    assert "<html" in page and f'href="{url}">Refresh</a>' in page
+    evidence = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert 'hx-trigger="every 1s"' in evidence
+    assert "Analyse another clip" not in evidence  # one analysis at a time
+
+
+@pytest.mark.django_db
+def test_cancelling_a_queued_analysis_stops_it_and_deletes_the_upload(
+    client, case, settings, tmp_path, private_media_root
+):
+    settings.TASKS = DUMMY_TASKS
+    write_blank_clip(tmp_path / "c.mp4")
+    start(client, case, tmp_path / "c.mp4")
+    analysis = Analysis.objects.get()
+    assert stored_files(private_media_root, "analysis")
+    response = client.post(f"/cases/{case.token}/analysis/{analysis.pk}/cancel/")
+    assert response.status_code == 302
+    analysis.refresh_from_db()
+    assert analysis.status == "cancelled"
+    assert not stored_files(private_media_root, "analysis")
+    # A worker that picks it up later leaves it alone.
+    workflow.run_analysis(analysis.pk)
+    analysis.refresh_from_db()
+    assert analysis.status == "cancelled"
+
+
+@pytest.mark.django_db
+def test_a_running_analysis_stops_at_the_next_frame_once_cancelled(
+    case, settings, tmp_path, monkeypatch, private_media_root
+):
+    settings.TASKS = DUMMY_TASKS
+    write_blank_clip(tmp_path / "c.mp4", seconds=2.0)
+    analysis = workflow.queue_upload(case, upload=upload(tmp_path / "c.mp4"), keep=False)
+    frames_seen = []
+
+    class CountingMesh:
+        def __init__(self, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def faces(self, rgb):
+            frames_seen.append(rgb.shape)
+            if len(frames_seen) == 3:  # the user presses Cancel while frame 3 is read
+                Analysis.objects.filter(pk=analysis.pk).update(cancel_requested=True)
+            return []
+
+    monkeypatch.setattr("analysis.run.FaceMesh", CountingMesh)
+    monkeypatch.setattr(workflow, "PROGRESS_EVERY_S", 0)
+    workflow.run_analysis(analysis.pk)
+    analysis.refresh_from_db()
+    assert analysis.status == "cancelled"
+    assert len(frames_seen) == 3
+    assert not analysis.frames.exists()
+    assert not stored_files(private_media_root, "analysis")
+
+
+@pytest.mark.django_db
+def test_the_cancel_button_answers_htmx_with_the_status_partial(client, case, settings, tmp_path):
+    settings.TASKS = DUMMY_TASKS
+    write_blank_clip(tmp_path / "c.mp4")
+    start(client, case, tmp_path / "c.mp4")
+    analysis = Analysis.objects.get()
+    response = client.post(
+        f"/cases/{case.token}/analysis/{analysis.pk}/cancel/", headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert "was cancelled" in body and "hx-trigger" not in body
+
+
+# --- Results onto the case -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_using_the_results_copies_the_times_and_adds_the_frames(client, case):
+    analysis = finished_analysis(case)
+    response = client.post(
+        f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"times": "on", "frames": "on"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.first_visible_s, case.worst_s) == (1.2, 2.1)
+    shots = list(Screenshot.objects.filter(case=case))
+    assert [(s.role, s.time_s, s.from_clip) for s in shots] == [
+        ("start", 0.0, True),
+        ("first_visible", 1.2, True),
+        ("worst", 2.1, True),
+        ("end", 2.9, True),
+    ]
+    assert shots[1].original_filename == "clip <one>.mp4 at 0:01.2.png"
+    analysis.refresh_from_db()
+    assert analysis.accepted
+
+
+@pytest.mark.django_db
+def test_the_generation_step_then_shows_the_accepted_times(client, case):
+    case.typed = {"generation": {"first_visible": "0:04", "worst": "", "_invalid": False}}
+    case.save()
+    analysis = finished_analysis(case)
+    client.post(f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"times": "on"})
+    page = client.get(f"/cases/{case.token}/generation/").content.decode()
+    assert 'value="0:01.2"' in page and 'value="0:02.1"' in page
+    assert not Screenshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_landmarks_are_drawn_on_the_frames_only_on_request(client, case):
+    analysis = finished_analysis(case)
+    client.post(f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"frames": "on"})
+    plain = Screenshot.objects.first()
+    Screenshot.objects.all().delete()
+    client.post(
+        f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"frames": "on", "landmarks": "on"}
+    )
+    drawn = Screenshot.objects.first()
+    assert plain.sha256_original != drawn.sha256_original
+    assert "with landmarks" in drawn.original_filename
+    pixel = Image.open(drawn.image.open("rb")).getpixel((160, 120))
+    assert pixel == (0, 230, 118)  # the dot at (0.5, 0.5)
+
+
+# --- Review page and PDF ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_review_page_shows_the_drift_chart_and_the_method(client, runway):
+    case = make_case(runway)
+    finished_analysis(case)
+    page = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert "Clip analysis" in page and "<svg" in page
+    assert "Face drift in clip &lt;one&gt;.mp4" in page
+    assert "How this was measured" in page
+    assert "style=" not in page[page.index("<svg") : page.index("</svg>")]
+
+
+@pytest.mark.django_db
+def test_the_pdf_holds_the_drift_chart_inline_and_the_method_note(client, runway):
+    case = make_case(runway)
+    finished_analysis(case)
+    response = client.get(f"/cases/{case.token}/report.pdf")
+    assert response.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    text = " ".join(text.split())
+    assert "Clip analysis: face drift" in text
+    assert "Eye spacing widened 14 %" in text
+    assert "first visible 0:01.2" in text  # a label drawn inside the SVG chart
+    assert "How this was measured" in text
+
+
+@pytest.mark.django_db
+def test_the_pdf_without_an_analysis_has_no_analysis_section(client, runway):
+    case = make_case(runway)
+    response = client.get(f"/cases/{case.token}/report.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Clip analysis" not in text
+
+
+# --- Privacy -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_outsider_gets_404_on_every_analysis_url(client, outsider, case, tmp_path):
+    analysis = finished_analysis(case)
+    frame = analysis.frames.first()
+    other = make_case(case.platform, reached_step="evidence")
+    wrong_tokens = [other.token, "B" * 24, "nope"]
+    for token in wrong_tokens:
+        base = f"/cases/{token}/analysis/"
+        for method, url in [
+            *([("post", base)] if token != other.token else []),
+            ("get", f"{base}{analysis.pk}/"),
+            ("post", f"{base}{analysis.pk}/cancel/"),
+            ("post", f"{base}{analysis.pk}/use/"),
+            ("get", f"{base}{analysis.pk}/frames/{frame.pk}/"),
+            ("get", f"{base}{analysis.pk}/frames/{frame.pk}/?landmarks=1"),
+        ]:
+            response = getattr(outsider, method)(url, {"frames": "on"} if method == "post" else {})
+            assert response.status_code == 404, (method, url)
+    assert not Screenshot.objects.exists()
+    # With the right link, the owner's frame is served privately.
+    served = client.get(f"/cases/{case.token}/analysis/{analysis.pk}/frames/{frame.pk}/")
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+
+
+@pytest.mark.django_db
+def test_analysis_urls_are_404_before_the_evidence_step_is_reached(client, runway):
+    case = make_case(runway, reached_step="generation")
+    analysis = finished_analysis(case)
+    assert client.get(f"/cases/{case.token}/analysis/{analysis.pk}/").status_code == 404
+    assert client.post(f"/cases/{case.token}/analysis/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_deleting_a_case_deletes_its_analysis_files(case, private_media_root):
+    finished_analysis(case)
+    assert stored_files(private_media_root, "analysis")
+    case.delete()
+    assert not stored_files(private_media_root, "analysis")
+
+
+@pytest.mark.django_db
+def test_once_used_the_review_says_so_and_nothing_is_ticked_to_add_twice(client, runway):
+    case = make_case(runway, first_visible_s=None, worst_s=None)
+    analysis = finished_analysis(case)
+    review = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert "Not in your ticket yet" in review
+    client.post(f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"times": "on", "frames": "on"})
+    review = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert "These times are in your ticket." in review
+    evidence = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert not re.search(r'<input[^>]*name="frames"[^>]*checked', evidence)
