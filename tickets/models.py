@@ -12,6 +12,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 
 from platforms.models import FailureMode, PlanTier, Platform
+from tickets.timestamps import ClipTime
 
 UNLISTED_PLAN = "any"  # the knowledge files' slug for "we do not know this platform's tiers"
 
@@ -83,6 +84,15 @@ class Case(models.Model):
         return self.STEPS.index(step) <= self.STEPS.index(self.reached_step)
 
     @property
+    def first_visible(self) -> str:
+        """The first-visible time as the user sees it written, e.g. 0:01.2; '' when not given."""
+        return _clip_time_text(self.first_visible_s, self.first_visible_end_s)
+
+    @property
+    def worst(self) -> str:
+        return _clip_time_text(self.worst_s, self.worst_end_s)
+
+    @property
     def plan_label(self) -> str:
         if self.plan_name:
             return self.plan_name
@@ -101,6 +111,10 @@ class Case(models.Model):
         if self.failure_mode_id is None:
             return None
         return self.platform.profiles.filter(failure_mode_id=self.failure_mode_id).first()
+
+
+def _clip_time_text(start: float | None, end: float | None) -> str:
+    return ClipTime(start, end).normalised() if start is not None else ""
 
 
 def evidence_path(instance: models.Model, filename: str) -> str:

@@ -12,7 +12,7 @@ from tickets.evidence import refresh_embedded
 from tickets.models import Case, Screenshot
 from tickets.pdf_fetcher import CaseFileFetcher, case_url, render_pdf
 from tickets.ticket_text import build_ticket, channels_for
-from tickets.timestamps import ClipTime, format_seconds
+from tickets.timestamps import format_seconds
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 REPORT_CSS = settings.BASE_DIR / "static" / "pdf" / "report.css"
@@ -45,10 +45,6 @@ def _embed(shot: Screenshot) -> tuple[EmbeddedShot, bytes]:
     return item, jpeg
 
 
-def _clip_time(start: float | None, end: float | None) -> str:
-    return ClipTime(start, end).normalised() if start is not None else ""
-
-
 def build_report(case: Case, *, paper: str = "a4") -> tuple[bytes, CaseFileFetcher]:
     """Render the case's evidence PDF; the fetcher tells what was served and refused."""
     resources = {case_url("report.css"): (REPORT_CSS, "text/css")}
@@ -70,8 +66,8 @@ def build_report(case: Case, *, paper: str = "a4") -> tuple[bytes, CaseFileFetch
             "css_url": case_url("report.css"),
             "shots": embedded,
             "pair": pair if all(pair) else None,
-            "first_visible": _clip_time(case.first_visible_s, case.first_visible_end_s),
-            "worst": _clip_time(case.worst_s, case.worst_end_s),
+            "first_visible": case.first_visible,
+            "worst": case.worst,
             "clip_length": format_seconds(case.clip_length_s) if case.clip_length_s else "",
             "ticket": ticket,
             "channel": channel,

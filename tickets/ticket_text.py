@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from platforms.models import SupportChannel
 from tickets.evidence import attachment_names
 from tickets.models import Case
-from tickets.timestamps import ClipTime, format_seconds
+from tickets.timestamps import format_seconds
 
 ELLIPSIS = "…"
 
@@ -44,10 +44,6 @@ def shorten(text: str, max_chars: int) -> str:
     return text[: max(max_chars - 1, 0)].rstrip() + ELLIPSIS
 
 
-def _clip_time(start: float | None, end: float | None) -> str:
-    return ClipTime(start, end).normalised() if start is not None else ""
-
-
 def _ask(case: Case) -> str:
     platform = case.platform.name
     if not case.is_goodwill_request:
@@ -75,9 +71,8 @@ def ticket_facts(case: Case, *, attachments: list[str]) -> dict:
         "term": case.failure_mode.term if case.failure_mode else "generation failure",
         "id_label": case.platform.id_label,
         "generation_id": case.generation_id or "(not given yet)",
-        "first_visible": _clip_time(case.first_visible_s, case.first_visible_end_s)
-        or "(not given yet)",
-        "worst": _clip_time(case.worst_s, case.worst_end_s),
+        "first_visible": case.first_visible or "(not given yet)",
+        "worst": case.worst,
         "clip_length": format_seconds(case.clip_length_s) if case.clip_length_s else "(not given)",
         "prompt": case.prompt or "(not given yet)",
         "symptoms": case.symptoms,

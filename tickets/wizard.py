@@ -64,12 +64,6 @@ def remember_typed(case: Case, step: Step, form: forms.Form) -> None:
     case.typed = {**case.typed, step.slug: typed}
 
 
-def _clip_time_text(start: float | None, end: float | None) -> str:
-    if start is None:
-        return ""
-    return ClipTime(start, end).normalised()
-
-
 def initial_for(slug: str, case: Case) -> dict:
     if slug == "platform":
         return {"platform": case.platform_id, "plan": case.plan_id, "plan_name": case.plan_name}
@@ -89,8 +83,8 @@ def initial_for(slug: str, case: Case) -> dict:
             "generation_id": case.generation_id,
             "prompt": case.prompt,
             "clip_length": format_seconds(case.clip_length_s) if case.clip_length_s else "",
-            "first_visible": _clip_time_text(case.first_visible_s, case.first_visible_end_s),
-            "worst": _clip_time_text(case.worst_s, case.worst_end_s),
+            "first_visible": case.first_visible,
+            "worst": case.worst,
         }
     if slug == "notes":
         return {"observations": case.observations}
