@@ -260,6 +260,7 @@ def use_times(analysis: Analysis) -> None:
         return
     case.first_visible_s, case.first_visible_end_s = analysis.onset_s, None
     case.worst_s, case.worst_end_s = analysis.worst_s, None
+    case.measured_change = analysis.summary
     if case.clip_length_s is None or case.clip_length_s < analysis.worst_s:
         case.clip_length_s = round(analysis.duration_s or analysis.worst_s, 3)
     typed = case.typed.get("generation")

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import av
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,6 +16,7 @@ from pypdf import PdfReader
 
 from analysis import landmarks, workflow
 from analysis.models import Analysis, AnalysisFrame
+from tests.clips import write_blank_clip, write_face_clip
 from tests.conftest import make_case
 from tickets import clip_frames
 from tickets.models import Clip, Screenshot
@@ -27,61 +27,6 @@ needs_mediapipe = pytest.mark.skipif(
     not landmarks.available(),
     reason="mediapipe is not installed: pip install -e '.[analysis]' (mediapipe==0.10.21)",
 )
-
-
-def face_photo():
-    """A real face, shipped inside scikit-image (offline): a 512x512 NASA portrait."""
-    data = pytest.importorskip("skimage.data", reason="scikit-image is part of the analysis extra")
-    return data.astronaut()
-
-
-def write_face_clip(
-    path: Path, *, seconds: float = 3.0, fps: int = 10, spread_from_s: float | None = None
-) -> None:
-    """A 320x320 clip of the astronaut's face, panning slowly; optionally with the eyes
-    moving apart from ``spread_from_s`` (a smooth local warp, full after 0.3 s)."""
-    import numpy as np
-    from scipy.ndimage import map_coordinates
-
-    crop = Image.fromarray(face_photo()[10:250, 85:325]).resize((320, 320), Image.BICUBIC)
-    photo = np.asarray(crop)
-    rows, cols = np.mgrid[0:320, 0:320].astype(float)
-    eyes = [(123.0, 159.0), (125.0, 215.0)]  # (row, col) of the eye centres, 56 px apart
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 320, 320, "yuv420p"
-        stream.bit_rate = 2_000_000
-        for index in range(round(seconds * fps)):
-            t = index / fps
-            src_rows, src_cols = rows.copy(), cols - 6 * np.sin(t)
-            if spread_from_s is not None and t >= spread_from_s:
-                amount = 5 * min(1.0, (t - spread_from_s) / 0.3)
-                for (eye_row, eye_col), side in zip(eyes, (-1, 1), strict=True):
-                    weight = np.exp(
-                        -((rows - eye_row) ** 2 + (cols - eye_col) ** 2) / (2 * 16.0**2)
-                    )
-                    src_cols = src_cols - side * amount * weight
-            channels = [
-                map_coordinates(photo[..., c], [src_rows, src_cols], order=1, mode="nearest")
-                for c in range(3)
-            ]
-            frame = np.stack(channels, axis=-1).astype(np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-
-
-def write_blank_clip(path: Path, *, seconds: float = 2.0, fps: int = 10) -> None:
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-        for index in range(round(seconds * fps)):
-            grey = Image.new("RGB", (160, 120), (index * 10 % 255,) * 3)
-            for packet in stream.encode(av.VideoFrame.from_image(grey)):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
 
 
 def upload(path: Path, name: str = "my clip.mp4") -> SimpleUploadedFile:
@@ -440,6 +385,40 @@ def test_the_generation_step_then_shows_the_accepted_times(client, case):
     page = client.get(f"/cases/{case.token}/generation/").content.decode()
     assert 'value="0:01.2"' in page and 'value="0:02.1"' in page
     assert not Screenshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_ticket_states_the_measured_change_once_the_times_are_used(client, case):
+    analysis = finished_analysis(case)
+    review = f"/cases/{case.token}/review/"
+    case.reach("review")
+    case.save()
+    assert "Measured in the clip" not in client.get(review).content.decode()
+    client.post(f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"times": "on"})
+    page = client.get(review).content.decode()
+    # Runway's free plan posts on Discord, where field names are bold.
+    assert "**Measured in the clip:** Eye spacing widened 14 % between 0:00 and 0:02.1." in page
+
+
+@pytest.mark.django_db
+def test_typing_other_times_takes_the_measured_change_out_of_the_ticket(client, case):
+    analysis = finished_analysis(case)
+    client.post(f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"times": "on"})
+    generation = f"/cases/{case.token}/generation/"
+    fields = {
+        "generation_id": case.generation_id,
+        "prompt": case.prompt,
+        "clip_length": "3",
+        "first_visible": "0:01.2",
+        "worst": "0:02.1",
+    }
+    client.post(generation, fields)  # the same times: the measurement still stands
+    case.refresh_from_db()
+    assert case.measured_change.startswith("Eye spacing widened 14 %")
+    client.post(generation, {**fields, "first_visible": "0:02"})
+    case.refresh_from_db()
+    assert case.first_visible_s == 2.0
+    assert case.measured_change == ""
 
 
 @pytest.mark.django_db

@@ -229,3 +229,19 @@ def test_ticket_names_every_required_fact_for_every_channel():
 def test_ticket_text_is_plain_text_not_html_escaped():
     case = unsaved_case("runway", "pro", prompt='He says "hi" & <waves>')
     assert 'He says "hi" & <waves>' in ticket_for(case).as_text
+
+
+@pytest.mark.django_db
+def test_a_measured_change_follows_the_prompt_in_every_ticket_kind():
+    measured = "Eye spacing widened 14 % between 0:00 and 0:02.1."
+    lines = {
+        ("runway", "free"): f"**Measured in the clip:** {measured}",
+        ("runway", "unlimited"): f"- Measured in the clip: {measured}",
+        ("seedance", "any"): f"Measured in the clip: {measured}",
+    }
+    for (slug, plan), line in lines.items():
+        text = ticket_for(unsaved_case(slug, plan, measured_change=measured)).as_text
+        prompt_line = next(row for row in text.splitlines() if f'"{PROMPT}"' in row)
+        following = text.splitlines()[text.splitlines().index(prompt_line) + 1]
+        assert following == line, (slug, plan)
+        assert measured not in ticket_for(unsaved_case(slug, plan)).as_text

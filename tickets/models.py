@@ -54,6 +54,9 @@ class Case(models.Model):
     worst_s = models.FloatField(null=True, blank=True)
     worst_end_s = models.FloatField(null=True, blank=True)
     observations = models.TextField(blank=True)
+    # What clip analysis measured, in words, once the user chose to use its times. It
+    # goes when the user types other times: it would contradict them.
+    measured_change = models.TextField(blank=True)
 
     # What the user last typed on each step, valid or not, so that a reload after
     # a validation error still shows it: {"generation": {"prompt": "…", …}, …}.

@@ -77,6 +77,7 @@ def ticket_facts(case: Case, *, attachments: list[str]) -> dict:
         "prompt": case.prompt or "(not given yet)",
         "symptoms": case.symptoms,
         "observations": case.observations.strip(),
+        "measured": case.measured_change,
         "attached": ", ".join(attachments)
         if attachments
         else "no files yet; I can send screenshots on request",

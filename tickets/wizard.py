@@ -110,6 +110,8 @@ def save_step(step: Step, case: Case, data: dict) -> None:
         case.generation_id = data["generation_id"]
         case.prompt = data["prompt"]
         case.clip_length_s = data["clip_length"]
+        if (case.first_visible_s, case.worst_s) != (first.start, worst.start if worst else None):
+            case.measured_change = ""
         case.first_visible_s, case.first_visible_end_s = first.start, first.end
         case.worst_s, case.worst_end_s = (worst.start, worst.end) if worst else (None, None)
     elif step.slug == "notes":
