@@ -15,6 +15,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from platforms import preflight
 from platforms.models import (
     FAQ,
     ExamplePrompt,
@@ -287,4 +288,5 @@ def load_knowledge(directory: Path) -> LoadReport:
         loader.delete_missing(Platform.objects.exclude(slug__in=slugs))
         rules = directory / "risk_rules.yaml"
         loader.load_risk_rules((read_yaml(rules) if rules.exists() else None) or {})
+    preflight.forget_rules()  # the loader's many-to-many and bulk changes send no post_save
     return loader.report

@@ -19,6 +19,7 @@ import bisect
 import itertools
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +157,25 @@ def load_rules() -> RuleSet:
         clause_break=anchored("{}", cues[NegationCue.Side.CLAUSE_BREAK]),
         platforms={p.slug: p for p in platforms},
     )
+
+
+RULES_TTL_S = 60.0  # other processes see an admin edit within this long
+_cached_rules: tuple[float, RuleSet] | None = None
+
+
+def current_rules() -> RuleSet:
+    """The rule set, loaded at most once a minute per process: loading costs ~8 ms a request."""
+    global _cached_rules
+    now = time.monotonic()
+    if _cached_rules is None or now - _cached_rules[0] > RULES_TTL_S:
+        _cached_rules = (now, load_rules())
+    return _cached_rules[1]
+
+
+def forget_rules(**kwargs: object) -> None:
+    """Drop the cached rule set; connected to every save of the knowledge it is built from."""
+    global _cached_rules
+    _cached_rules = None
 
 
 # --- Finding the cues in a prompt --------------------------------------------------------

@@ -74,7 +74,7 @@ def failure_detail(request: HttpRequest, slug: str, failure: str) -> HttpRespons
 
 
 def preflight(request: HttpRequest) -> HttpResponse:
-    rules = engine.load_rules()
+    rules = engine.current_rules()
     defaults = {"platform": COMPARE_ALL, "duration_s": f"{engine.DEFAULT_DURATION_S:g}"}
     form = PreflightForm({**defaults, **request.GET.dict()}, platforms=rules.platform_list)
     report = None
@@ -166,7 +166,7 @@ def api_preflight(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"error": "Use POST with a JSON body."}, status=405)
         response["Allow"] = "POST"
         return response
-    rules = engine.load_rules()
+    rules = engine.current_rules()
     try:
         prompt, platform, duration_s = _api_input(request, rules)
     except ApiError as exc:

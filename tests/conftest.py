@@ -30,6 +30,14 @@ def fresh_rate_limits():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_preflight_rules():
+    # A rolled-back test sends no signal: the rules it cached must not reach the next test.
+    from platforms import preflight
+
+    preflight.forget_rules()
+
+
 @pytest.fixture
 def runway(db) -> Platform:
     return Platform.objects.get(slug="runway")

@@ -342,3 +342,65 @@ def test_a_prompt_is_scored_as_you_type(site, page):
     assert "prompt=Two%20friends" in page.url
     snap(page, "preflight-as-you-type")
     assert violations == []
+
+
+def test_a_clip_is_analysed_and_its_results_fill_the_case(site, page, tmp_path):
+    from analysis import landmarks
+    from platforms.models import Platform
+    from tests.clips import write_face_clip
+    from tests.conftest import make_case
+
+    if not landmarks.available():
+        pytest.fail("mediapipe is missing: scripts/setup installs the analysis extra")
+    violations = collect_csp_violations(page)
+    case = make_case(
+        Platform.objects.get(slug="runway"),
+        reached_step="evidence",
+        first_visible_s=None,
+        worst_s=None,
+        clip_length_s=None,
+    )
+    clip = tmp_path / "my clip.mp4"
+    write_face_clip(clip, seconds=3.0, spread_from_s=1.5)
+    page.goto(f"{site}/cases/{case.token}/evidence/")
+    page.set_input_files("#analysis input[type=file]", str(clip))
+    page.click("#analysis button[value=upload]")
+    result = page.locator(".analysis-result")
+    expect(result).to_contain_text("Drift found: it first shows at 0:01")
+    expect(result.locator("svg.drift-chart")).to_be_visible()
+    assert result.locator(".analysis-frames img").count() == 4
+    page.locator("#analysis").screenshot(path=str(SHOTS / "10-analysis-result.png"))
+
+    page.click("text=Use these results")
+    expect(page.locator(".shot-card")).to_have_count(4)
+    page.click("button[value=continue]")
+    snap(page, "11-review-with-analysis")
+    ticket = page.input_value("textarea.ticket-text")
+    assert re.search(r"First visible at:\*\* 0:01\.\d", ticket), ticket
+    assert "**Measured in the clip:** Eye spacing widened" in ticket
+    expect(page.locator(".analysis-review svg.drift-chart")).to_be_visible()
+    assert violations == []
+
+
+def test_analysis_progress_is_polled_and_can_be_cancelled(site, page, tmp_path):
+    from analysis.models import Analysis
+    from platforms.models import Platform
+    from tests.conftest import make_case
+
+    case = make_case(Platform.objects.get(slug="luma"), reached_step="evidence")
+    analysis = Analysis.objects.create(
+        case=case, status=Analysis.Status.RUNNING, progress=10, original_filename="long.mp4"
+    )
+    page.goto(f"{site}/cases/{case.token}/evidence/")
+    expect(page.locator("#analysis progress")).to_have_attribute("value", "10")
+    # The worker moves on; the page polls and shows it without a reload.
+    Analysis.objects.filter(pk=analysis.pk).update(progress=60)
+    expect(page.locator("#analysis progress")).to_have_attribute("value", "60", timeout=5000)
+    page.locator("#analysis").screenshot(path=str(SHOTS / "10-analysis-progress.png"))
+    page.click("text=Cancel the analysis")
+    expect(page.locator("#analysis-status")).to_contain_text("stopping")
+    analysis.refresh_from_db()
+    assert analysis.cancel_requested
+    # The worker sees the request, stops, and the polling shows it.
+    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.CANCELLED)
+    expect(page.locator("#analysis-status")).to_contain_text("was cancelled", timeout=5000)

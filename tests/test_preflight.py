@@ -96,6 +96,26 @@ def test_a_negated_cue_does_not_fire_but_the_person_is_still_there(prompt, rules
     assert "expression-change" not in found
 
 
+@pytest.mark.parametrize(
+    ("prompt", "rule"),
+    [
+        ("A woman with no makeup smiling", "expression-change"),
+        ("A man who can't stop laughing", "expression-change"),
+        ("A girl who never stops smiling", "expression-change"),
+        ("A woman without glasses turns her head", "head-motion"),
+    ],
+)
+def test_a_negation_of_another_word_does_not_hide_the_cue_after_it(prompt, rule, rules):
+    assert rule in hits(prompt, rules)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["A quiet street, no other people", "A man who doesn't really smile"]
+)
+def test_filler_words_between_a_negation_and_its_cue_keep_it_negated(prompt, rules):
+    assert not hits(prompt, rules) & {"several-subjects", "expression-change"}
+
+
 def test_a_negation_reaches_only_its_own_clause(rules):
     assert "expression-change" in hits("No cars on the road, a woman smiling at the wheel", rules)
 
