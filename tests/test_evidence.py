@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -179,6 +180,40 @@ def test_screenshots_can_be_given_a_role_reordered_and_deleted(client, case):
     assert not path.exists()
 
 
+def striped_png() -> bytes:
+    """Black and white columns: any pixelation turns them grey."""
+    image = Image.new("RGB", (200, 100), "white")
+    for x in range(0, 200, 2):
+        image.paste((0, 0, 0), (x, 0, x + 1, 100))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_blurred_screenshot_is_downloaded_blurred_and_its_checksum_is_in_the_pdf(client, case):
+    post_screenshots(client, case, upload("account.png", striped_png()))
+    shot = Screenshot.objects.get()
+    client.post(
+        f"/cases/{case.token}/screenshots/{shot.pk}/edit/",
+        {
+            "action": "save",
+            f"shot{shot.pk}-role": "other",
+            f"shot{shot.pk}-blur_boxes": "0, 0, 50, 100",
+        },
+    )
+    served = client.get(f"/cases/{case.token}/screenshots/{shot.pk}/")
+    assert served["Cache-Control"] == "private, no-cache"
+    image = Image.open(io.BytesIO(served.content)).convert("L")
+    hidden = {image.getpixel((x, 50)) for x in range(0, 90)}
+    shown = {image.getpixel((x, 50)) for x in range(110, 200)}
+    assert shown == {0, 255}
+    assert not hidden & {0, 255}, "the blurred half still shows the stripes"
+    flat = re.sub(r"\s+", "", " ".join(p.extract_text() for p in pdf_of(client, case).pages))
+    assert hashlib.sha256(served.content).hexdigest() in flat
+    assert shot.sha256_stored not in flat  # the unblurred file is not what gets attached
+
+
 @pytest.mark.django_db
 def test_a_bad_blur_box_is_not_saved_and_says_why(client, case):
     post_screenshots(client, case, upload("a.png", image_bytes()))
@@ -271,6 +306,8 @@ def test_the_pdf_holds_the_id_term_timestamps_and_every_screenshot(client, runwa
     flat = re.sub(r"\s+", "", text)
     for shot in Screenshot.objects.all():
         assert shot.sha256_original in flat
+        assert shot.sha256_stored in flat  # the file the user downloads and attaches
+        assert shot.embedded_sha256 in flat
     assert "Start and end of the clip" in text
     assert len(pdf_images(reader)) == 3
 

@@ -47,13 +47,19 @@ def _store(case: Case, ingested: image_ingest.IngestedImage, **fields) -> Screen
     return shot
 
 
-def refresh_embedded(shot: Screenshot, *, content: bytes | None = None) -> None:
-    """(Re)make the JPEG the PDF embeds: blur boxes applied, downscaled, no metadata."""
-    if content is None:
-        with shot.image.open("rb") as handle:
-            content = handle.read()
+def shareable_content(shot: Screenshot) -> bytes:
+    """The screenshot as the user downloads and attaches it: full size, blur boxes applied."""
+    with shot.image.open("rb") as handle:
+        content = handle.read()
     if shot.blur_boxes:
         content = image_ingest.apply_blur_boxes(content, [tuple(box) for box in shot.blur_boxes])
+    return content
+
+
+def refresh_embedded(shot: Screenshot, *, content: bytes | None = None) -> None:
+    """(Re)make the JPEG the PDF embeds: blur boxes applied, downscaled, no metadata."""
+    if content is None or shot.blur_boxes:
+        content = shareable_content(shot)
     jpeg, shot.embedded_width, shot.embedded_height = image_ingest.embeddable_jpeg(content)
     shot.embedded_sha256 = hashlib.sha256(jpeg).hexdigest()
     if shot.embedded:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -151,11 +153,20 @@ def _private_file(field, *, content_type: str, filename: str) -> FileResponse:
     return response
 
 
-def screenshot_file(request: HttpRequest, token: str, pk: int) -> FileResponse:
+def screenshot_file(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     case = _get_case(token)
     shot = get_object_or_404(case.screenshots, pk=pk)
     name = f"{case.reference}-{shot.position + 1}.{shot.image.name.rsplit('.', 1)[-1]}"
-    return _private_file(shot.image, content_type=shot.content_type, filename=name)
+    if shot.blur_boxes:
+        # Blurred on the way out, so what the user attaches never shows what they hid.
+        response = HttpResponse(evidence.shareable_content(shot), content_type=shot.content_type)
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        response["X-Content-Type-Options"] = "nosniff"
+    else:
+        response = _private_file(shot.image, content_type=shot.content_type, filename=name)
+    # Revalidate: the same address shows new blur boxes as soon as they are saved.
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def clip_file(request: HttpRequest, token: str) -> FileResponse:
@@ -166,7 +177,8 @@ def clip_file(request: HttpRequest, token: str) -> FileResponse:
     response = _private_file(
         clip.file, content_type="application/octet-stream", filename=clip.original_filename
     )
-    response["Content-Disposition"] = f'attachment; filename="{case.reference}-clip"'
+    suffix = PurePosixPath(clip.file.name).suffix
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-clip{suffix}"'
     return response
 
 

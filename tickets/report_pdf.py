@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tickets.evidence import refresh_embedded
+from tickets.evidence import refresh_embedded, shareable_content
 from tickets.models import Case, Screenshot
 from tickets.pdf_fetcher import CaseFileFetcher, case_url, render_pdf
 from tickets.ticket_text import build_ticket, channels_for
@@ -26,6 +27,8 @@ class EmbeddedShot:
     height: int
     size: int
     sha256_embedded: str
+    download_size: int  # the file the user downloads and attaches: blur applied
+    sha256_download: str
 
     @property
     def caption(self) -> str:
@@ -39,8 +42,19 @@ def _embed(shot: Screenshot) -> tuple[EmbeddedShot, bytes]:
     with shot.embedded.open("rb") as handle:
         jpeg = handle.read()
     url = case_url(f"screenshots/{shot.pk}.jpg")
+    download_size, sha256_download = shot.size, shot.sha256_stored
+    if shot.blur_boxes:
+        shareable = shareable_content(shot)
+        download_size, sha256_download = len(shareable), hashlib.sha256(shareable).hexdigest()
     item = EmbeddedShot(
-        shot, url, shot.embedded_width, shot.embedded_height, len(jpeg), shot.embedded_sha256
+        shot,
+        url,
+        shot.embedded_width,
+        shot.embedded_height,
+        len(jpeg),
+        shot.embedded_sha256,
+        download_size,
+        sha256_download,
     )
     return item, jpeg
 
