@@ -385,3 +385,60 @@ def test_an_outsider_gets_404_on_screenshot_clip_and_pdf_urls(client, outsider, 
         == 404
     )
     assert Screenshot.objects.filter(pk=shot.pk).exists()
+
+
+@pytest.mark.django_db
+def test_frames_from_a_clip_fill_only_the_room_left_under_the_screenshot_limit(
+    client, runway, tmp_path, settings
+):
+    from tickets import evidence
+
+    case = make_case(runway, reached_step="evidence", first_visible_s=0.5, worst_s=1.0)
+    for _ in range(evidence.MAX_SCREENSHOTS - 2):
+        post_screenshots(client, case, upload("a.png", image_bytes()))
+    write_clip(tmp_path / "clip.mp4")
+    clip = tmp_path / "clip.mp4"
+
+    def send():
+        data = {"action": "clip", "clip": upload("clip.mp4", clip.read_bytes(), "video/mp4")}
+        return client.post(f"/cases/{case.token}/evidence/", data)
+
+    assert send().status_code == 302
+    assert case.screenshots.count() == evidence.MAX_SCREENSHOTS
+    assert list(case.screenshots.filter(from_clip=True).values_list("role", flat=True)) == [
+        "start",
+        "first_visible",
+    ]
+    files_before = len(stored_files(settings.MEDIA_ROOT))
+    response = send()
+    assert response.status_code == 400
+    assert (
+        f"A case holds at most {evidence.MAX_SCREENSHOTS} screenshots." in response.content.decode()
+    )
+    assert len(stored_files(settings.MEDIA_ROOT)) == files_before
+
+
+@pytest.mark.django_db
+def test_a_failed_frame_leaves_no_files_behind(client, runway, tmp_path, settings, monkeypatch):
+    from tickets import evidence, image_ingest
+
+    case = make_case(runway, reached_step="evidence", first_visible_s=0.5, worst_s=1.0)
+    write_clip(tmp_path / "clip.mp4")
+    real_ingest = image_ingest.ingest_image
+    calls = []
+
+    def ingest_then_fail(content, *, filename):
+        calls.append(filename)
+        if len(calls) == 3:
+            raise image_ingest.ImageRejected("This frame could not be read.")
+        return real_ingest(content, filename=filename)
+
+    monkeypatch.setattr(evidence.image_ingest, "ingest_image", ingest_then_fail)
+    data = {
+        "action": "clip",
+        "clip": upload("clip.mp4", (tmp_path / "clip.mp4").read_bytes(), "video/mp4"),
+    }
+    response = client.post(f"/cases/{case.token}/evidence/", data)
+    assert "This frame could not be read." in response.content.decode()
+    assert not Screenshot.objects.exists()
+    assert stored_files(settings.MEDIA_ROOT) == []

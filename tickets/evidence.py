@@ -112,21 +112,33 @@ def add_frames_from_clip(case: Case, *, upload: UploadedFile, keep: bool) -> lis
     path, made_copy = _local_copy(upload)
     try:
         info = clip_frames.probe_clip(path)
-        times = frame_times(case, info.duration_s)
+        room = MAX_SCREENSHOTS - case.screenshots.count()
+        if room <= 0:
+            raise ImageRejected(f"A case holds at most {MAX_SCREENSHOTS} screenshots.")
+        # With little room left, the first frames (start, first visible, …) matter most.
+        times = dict(list(frame_times(case, info.duration_s).items())[:room])
         frames = clip_frames.grab_frames(path, list(times.values()))
         name = image_ingest.clean_filename(upload.name or "clip")
-        with transaction.atomic():
-            shots = []
-            for role, frame in zip(times, frames, strict=True):
-                ingested = image_ingest.ingest_image(
-                    frame.png_bytes, filename=f"{name} at {format_seconds(frame.time_s)}.png"
-                )
-                shots.append(_store(case, ingested, role=role, time_s=frame.time_s, from_clip=True))
-            if case.clip_length_s is None:
-                case.clip_length_s = round(info.duration_s, 3)
-                case.save(update_fields=["clip_length_s", "updated"])
-            if keep:
-                _keep_clip(case, path, name=name, info=info)
+        shots: list[Screenshot] = []
+        try:
+            with transaction.atomic():
+                for role, frame in zip(times, frames, strict=True):
+                    ingested = image_ingest.ingest_image(
+                        frame.png_bytes, filename=f"{name} at {format_seconds(frame.time_s)}.png"
+                    )
+                    shot = _store(case, ingested, role=role, time_s=frame.time_s, from_clip=True)
+                    shots.append(shot)
+                if case.clip_length_s is None:
+                    case.clip_length_s = round(info.duration_s, 3)
+                    case.save(update_fields=["clip_length_s", "updated"])
+                if keep:
+                    _keep_clip(case, path, name=name, info=info)
+        except BaseException:
+            # The rows are rolled back; the files they wrote must go too.
+            for shot in shots:
+                shot.image.delete(save=False)
+                shot.embedded.delete(save=False)
+            raise
     finally:
         if made_copy:
             path.unlink(missing_ok=True)
@@ -199,7 +211,7 @@ def attachment_names(case: Case) -> list[str]:
         return []
     described = []
     for shot in shots:
-        when = f" at {format_seconds(shot.time_s)}" if shot.time_s is not None else ""
+        when = f" at {shot.clip_time}" if shot.clip_time else ""
         described.append(f"{shot.get_role_display().lower()}{when}")
     count = "1 screenshot" if len(shots) == 1 else f"{len(shots)} screenshots"
     return [f"{count} ({'; '.join(described)})", f"evidence report {report_filename(case)}"]

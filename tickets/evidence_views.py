@@ -36,7 +36,7 @@ def _edit_forms(case: Case) -> list[tuple[Screenshot, ScreenshotEditForm]]:
             ScreenshotEditForm(
                 initial={
                     "role": shot.role,
-                    "time": "" if shot.time_s is None else evidence.format_seconds(shot.time_s),
+                    "time": shot.clip_time,
                     "blur_boxes": format_blur_boxes(shot.blur_boxes),
                 },
                 clip_length_s=case.clip_length_s,

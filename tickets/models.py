@@ -165,6 +165,11 @@ class Screenshot(models.Model):
         return reverse("tickets:screenshot", args=[self.case.token, self.pk])
 
     @property
+    def clip_time(self) -> str:
+        """The clip time it shows, written as the wizard writes times (0:01.2); '' if none."""
+        return _clip_time_text(self.time_s, None)
+
+    @property
     def content_type(self) -> str:
         return {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}[self.format]
 

@@ -32,7 +32,7 @@ class EmbeddedShot:
 
     @property
     def caption(self) -> str:
-        when = f" at {format_seconds(self.shot.time_s)}" if self.shot.time_s is not None else ""
+        when = f" at {self.shot.clip_time}" if self.shot.clip_time else ""
         return f"{self.shot.get_role_display()}{when}"
 
 
