@@ -47,6 +47,9 @@ class Platform(Sourced):
     id_label = models.CharField(
         max_length=40, help_text='What the platform UI calls a generation\'s ID, e.g. "Asset ID".'
     )
+    id_label_verified = models.BooleanField(
+        default=True, help_text="Off when the label is a placeholder nobody has checked yet."
+    )
     id_location = models.TextField(blank=True, help_text="Where the user finds the ID.")
     id_pattern = models.CharField(
         max_length=200,

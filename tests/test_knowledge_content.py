@@ -9,9 +9,12 @@ from django.conf import settings
 from platforms.models import (
     FAQ,
     ExamplePrompt,
+    FailureMode,
     FailureProfile,
     PlanTier,
     Platform,
+    RiskModifier,
+    RiskRule,
     SupportChannel,
     Symptom,
 )
@@ -84,13 +87,33 @@ def test_every_seed_symptom_count_is_kept():
         assert profile.symptoms.count() == 5, profile
 
 
+def cited_sources(text: str) -> list[str]:
+    return re.findall(r"seed:[\w.]+|https://\S+", text)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "model", [Platform, PlanTier, SupportChannel, FailureProfile, Symptom, ExamplePrompt, FAQ]
+    "model",
+    [
+        Platform,
+        PlanTier,
+        SupportChannel,
+        FailureMode,
+        FailureProfile,
+        Symptom,
+        ExamplePrompt,
+        FAQ,
+        RiskRule,
+        RiskModifier,
+    ],
 )
-def test_every_fact_has_a_source_and_a_verified_date(model):
+def test_every_fact_cites_an_existing_seed_or_a_web_page_and_a_verified_date(model):
     for row in model.objects.all():
-        assert row.source.strip(), row
+        cited = cited_sources(row.source)
+        assert cited, (row, row.source)
+        for source in cited:
+            if source.startswith("seed:"):
+                assert (SEEDS / source.removeprefix("seed:")).is_file(), (row, source)
         assert row.verified_on, row
 
 
@@ -121,7 +144,9 @@ def test_platforms_without_a_verified_channel_say_unknown(client, slug):
     channels = SupportChannel.objects.filter(platform__slug=slug)
     assert {c.kind for c in channels} == {SupportChannel.Kind.UNKNOWN}
     page = client.get(f"/platforms/{slug}/").content.decode()
-    assert "Unknown" in page
+    # In the channel table itself, not just somewhere on the page (the credit policy).
+    table = page[page.index('<table class="channels">') :]
+    assert "Not yet known" in table[: table.index("</table>")]
 
 
 def page_texts(client, platform: Platform) -> str:
