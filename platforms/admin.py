@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Q
 
 from platforms.models import (
     FAQ,
@@ -26,14 +27,37 @@ class NotVerifiedRecentlyFilter(admin.SimpleListFilter):
         return [("stale", "Not verified in 180 days"), ("fresh", "Verified in 180 days")]
 
     def queryset(self, request, queryset):
+        stale = Q(verified_on__lt=stale_before())
+        if hasattr(queryset.model, "credit_policy_verified_on"):
+            stale |= Q(credit_policy_verified_on__lt=stale_before())
         if self.value() == "stale":
-            return queryset.filter(verified_on__lt=stale_before())
+            return queryset.filter(stale)
         if self.value() == "fresh":
-            return queryset.filter(verified_on__gte=stale_before())
+            return queryset.exclude(stale)
         return queryset
 
 
 SOURCED_FILTERS = (NotVerifiedRecentlyFilter, "keep_admin_edits")
+
+
+def _keep_if_edited(obj, form) -> None:
+    # An edit made here would be lost on the next load of the knowledge files, so it
+    # protects itself; unticking the box alone hands the record back to the files.
+    if form.has_changed() and "keep_admin_edits" not in form.changed_data:
+        obj.keep_admin_edits = True
+
+
+class KnowledgeAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        if change:
+            _keep_if_edited(obj, form)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            if inline_form.instance.pk and hasattr(inline_form.instance, "keep_admin_edits"):
+                _keep_if_edited(inline_form.instance, inline_form)
+        super().save_formset(request, form, formset, change)
 
 
 class PlanTierInline(admin.TabularInline):
@@ -49,7 +73,7 @@ class SupportChannelInline(admin.StackedInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
+class PlatformAdmin(KnowledgeAdmin):
     list_display = ["name", "vendor", "id_label", "refunds_errors_automatically", "verified_on"]
     list_filter = [*SOURCED_FILTERS, "refunds_errors_automatically"]
     search_fields = ["name", "vendor", "summary", "credit_policy", "source"]
@@ -58,14 +82,14 @@ class PlatformAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanTier)
-class PlanTierAdmin(admin.ModelAdmin):
+class PlanTierAdmin(KnowledgeAdmin):
     list_display = ["name", "platform", "position", "verified_on"]
     list_filter = ["platform", *SOURCED_FILTERS]
     search_fields = ["name", "platform__name"]
 
 
 @admin.register(SupportChannel)
-class SupportChannelAdmin(admin.ModelAdmin):
+class SupportChannelAdmin(KnowledgeAdmin):
     list_display = ["name", "platform", "kind", "human_answers", "message_limit", "verified_on"]
     list_filter = ["platform", "kind", *SOURCED_FILTERS]
     search_fields = ["name", "address", "notes", "platform__name", "source"]
@@ -73,7 +97,7 @@ class SupportChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(FailureMode)
-class FailureModeAdmin(admin.ModelAdmin):
+class FailureModeAdmin(KnowledgeAdmin):
     list_display = ["term", "category", "verified_on"]
     list_filter = ["category", *SOURCED_FILTERS]
     search_fields = ["term", "summary", "why"]
@@ -97,7 +121,7 @@ class FAQInline(admin.StackedInline):
 
 
 @admin.register(FailureProfile)
-class FailureProfileAdmin(admin.ModelAdmin):
+class FailureProfileAdmin(KnowledgeAdmin):
     list_display = ["__str__", "strength", "wants_start_end_pair", "verified_on"]
     list_filter = ["platform", "failure_mode", "strength", *SOURCED_FILTERS]
     search_fields = ["platform__name", "failure_mode__term", "description", "cause"]
@@ -112,7 +136,7 @@ class RiskModifierInline(admin.TabularInline):
 
 
 @admin.register(RiskRule)
-class RiskRuleAdmin(admin.ModelAdmin):
+class RiskRuleAdmin(KnowledgeAdmin):
     list_display = [
         "label",
         "slug",
@@ -131,7 +155,7 @@ class RiskRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskModifier)
-class RiskModifierAdmin(admin.ModelAdmin):
+class RiskModifierAdmin(KnowledgeAdmin):
     list_display = ["__str__", "rule", "platform", "multiplier", "verified_on"]
     list_filter = ["platform", "rule", *SOURCED_FILTERS]
     search_fields = ["rule__label", "rule__slug", "platform__name", "reason", "source"]
@@ -139,7 +163,7 @@ class RiskModifierAdmin(admin.ModelAdmin):
 
 
 @admin.register(NegationCue)
-class NegationCueAdmin(admin.ModelAdmin):
+class NegationCueAdmin(KnowledgeAdmin):
     list_display = ["slug", "side", "pattern", "example", "verified_on"]
     list_filter = ["side", *SOURCED_FILTERS]
     search_fields = ["slug", "pattern", "example"]

@@ -38,3 +38,73 @@ def test_a_profile_is_edited_with_its_symptoms_examples_and_faqs_inline(admin_cl
     html = admin_client.get(f"/admin/platforms/failureprofile/{profile.pk}/change/").content
     for inline in [b"symptoms-TOTAL_FORMS", b"examples-TOTAL_FORMS", b"faqs-TOTAL_FORMS"]:
         assert inline in html
+
+
+def _post_value(data: dict, key: str, value) -> None:
+    if isinstance(value, bool):
+        if value:
+            data[key] = "on"  # an unticked box is simply not sent
+    elif isinstance(value, list | tuple):
+        data[key] = [str(v) for v in value]
+    elif value is not None:
+        data[key] = str(value)
+
+
+def change_form_data(admin_client, url: str) -> dict:
+    """The admin change form's current values, as the browser would post them back."""
+    response = admin_client.get(url)
+    data: dict = {}
+    forms = [response.context["adminform"].form]
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[f"{management.prefix}-{name}"] = str(management.initial.get(name) or 0)
+        forms += formset.formset.forms
+    for form in forms:
+        for name, field in form.fields.items():
+            value = field.prepare_value(form.initial.get(name, field.initial))
+            _post_value(data, form.add_prefix(name), value)
+    return data
+
+
+@pytest.mark.django_db
+def test_an_edit_saved_in_the_admin_keeps_itself_through_a_reload(admin_client):
+    from django.conf import settings
+
+    from platforms.knowledge_loader import load_knowledge
+    from platforms.models import FailureMode
+
+    mode = FailureMode.objects.get(slug="identity-coherence-failure")
+    url = f"/admin/platforms/failuremode/{mode.pk}/change/"
+    data = change_form_data(admin_client, url)
+    data["summary"] = "Edited in the admin."
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    mode.refresh_from_db()
+    assert mode.keep_admin_edits
+    report = load_knowledge(settings.KNOWLEDGE_DIR)
+    mode.refresh_from_db()
+    assert mode.summary == "Edited in the admin."
+    assert any("Identity Coherence Failure" in kept for kept in report.kept)
+
+    # Unticking the box alone hands the record back to the files.
+    data = change_form_data(admin_client, url)
+    data.pop("keep_admin_edits", None)
+    admin_client.post(url, data)
+    load_knowledge(settings.KNOWLEDGE_DIR)
+    mode.refresh_from_db()
+    assert not mode.keep_admin_edits
+    assert mode.summary != "Edited in the admin."
+
+
+@pytest.mark.django_db
+def test_a_stale_credit_policy_shows_under_not_verified_in_180_days(admin_client, runway):
+    from platforms.models import Platform
+
+    fresh = datetime.date.today()
+    Platform.objects.update(verified_on=fresh, credit_policy_verified_on=None)
+    Platform.objects.filter(pk=runway.pk).update(
+        credit_policy_verified_on=datetime.date(2020, 1, 1)
+    )
+    response = admin_client.get("/admin/platforms/platform/?verification=stale")
+    assert [p.slug for p in response.context["cl"].result_list] == ["runway"]
