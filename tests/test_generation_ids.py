@@ -97,3 +97,23 @@ def test_the_form_keeps_only_the_id_from_a_pasted_link(luma):
     form = form_for(luma, f"https://lumalabs.ai/dream-machine/creations/{UUID}")
     assert form.is_valid(), form.errors
     assert form.cleaned_data["generation_id"] == UUID
+
+
+@pytest.mark.django_db
+def test_a_link_from_a_platform_whose_links_are_unknown_says_to_copy_the_id(runway):
+    form = form_for(runway, "https://app.runwayml.com/video-tools/teams/me/ai-tools/abc")
+    assert not form.is_valid()
+    assert form.errors["generation_id"] == [
+        "AVA cannot read the Generation ID out of a Runway link yet. Open the generation and "
+        "copy the Generation ID itself."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_luma_link_without_an_asset_id_says_so(luma):
+    form = form_for(luma, "https://lumalabs.ai/dream-machine/ideas")
+    assert not form.is_valid()
+    assert form.errors["generation_id"] == [
+        "This link does not contain a Luma Dream Machine Asset ID. Paste the link to the "
+        "generation itself, or the Asset ID."
+    ]

@@ -276,17 +276,51 @@ CASE_PATHS = [
     "ticket.txt",
     "report.pdf",
     "clip",
-    "screenshots/1/",
-    "screenshots/1/edit/",
+    "screenshots/{shot}/",
+    "screenshots/{shot}/edit/",
 ]
+
+
+@pytest.fixture
+def case_with_files(runway):
+    from django.core.files.base import ContentFile
+
+    from tickets.models import Clip, Screenshot
+
+    case = make_case(runway)
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(buffer, "PNG")
+    shot = Screenshot(
+        case=case, original_filename="a.png", format="PNG", width=32, height=32, size=1
+    )
+    shot.image.save("a.png", ContentFile(buffer.getvalue()), save=False)
+    shot.save()
+    clip = Clip(case=case, original_filename="c.mp4", size=1, duration_s=1, width=8, height=8)
+    clip.file.save("c.mp4", ContentFile(b"\x00"), save=False)
+    clip.save()
+    return case, shot
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", CASE_PATHS)
-def test_an_outsider_gets_404_on_every_case_url(outsider, runway, path):
-    make_case(runway)
-    guessed = "A" * 24
-    assert outsider.get(f"/cases/{guessed}/{path}").status_code == 404
+def test_an_outsider_gets_404_on_every_case_url(client, outsider, case_with_files, path):
+    case, shot = case_with_files
+    url = path.format(shot=shot.pk)
+    # The owner reaches it (405 for the POST-only edit URL), so the 404 below means
+    # "not yours", not "no such page".
+    assert client.get(f"/cases/{case.token}/{url}").status_code in (200, 302, 405)
+    assert outsider.get(f"/cases/{'A' * 24}/{url}").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [p for p in CASE_PATHS if "{shot}" in p])
+def test_an_outsiders_own_case_does_not_open_someone_elses_screenshot(
+    outsider, case_with_files, path
+):
+    case, shot = case_with_files
+    own = make_case(case.platform)
+    response = outsider.get(f"/cases/{own.token}/{path.format(shot=shot.pk)}")
+    assert response.status_code == 404
 
 
 @pytest.mark.django_db
@@ -316,6 +350,8 @@ def test_opening_a_private_link_adds_the_case_to_my_cases(client, runway):
 def test_case_tokens_are_long_and_random():
     from tickets.models import new_token
 
-    tokens = {new_token() for _ in range(1000)}
-    assert len(tokens) == 1000
-    assert all(len(t) == 24 for t in tokens)
+    tokens = [new_token() for _ in range(1000)]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{24}", t) for t in tokens)  # 144 bits
+    # A counter or a clock would repeat its leading characters; random tokens do not.
+    assert len({t[:6] for t in tokens}) == 1000
+    assert len(set("".join(tokens))) == 64

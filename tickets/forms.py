@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -168,6 +170,15 @@ class GenerationForm(forms.Form):
     def clean_generation_id(self) -> str:
         text = self.cleaned_data["generation_id"].strip()
         generation_id = self.platform.extract_id(text)
+        if generation_id is None and re.match(r"(?:https?://|www\.)", text, re.IGNORECASE):
+            label = self.platform.id_label
+            raise ValidationError(
+                f"AVA cannot read the {label} out of a {self.platform.name} link yet. Open "
+                f"the generation and copy the {label} itself."
+                if not self.platform.id_url_patterns
+                else f"This link does not contain a {self.platform.name} {label}. Paste the "
+                f"link to the generation itself, or the {label}."
+            )
         if generation_id is None:
             where = " or the link to the generation" if self.platform.id_url_patterns else ""
             raise ValidationError(
