@@ -162,6 +162,18 @@ def test_the_live_preview_autosaves_what_was_typed(client, luma):
 
 
 @pytest.mark.django_db
+def test_notes_are_saved_as_they_are_typed(client, runway, outsider):
+    case = make_case(runway, reached_step="notes", observations="")
+    url = f"/cases/{case.token}/notes/autosave/"
+    assert outsider.post(f"/cases/{'A' * 24}/notes/autosave/", {}).status_code == 404
+    response = client.post(url, {"observations": "Half a sentence"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    page = client.get(f"/cases/{case.token}/notes/").content.decode()
+    assert "Half a sentence" in page
+    assert 'hx-post="/cases/' in page and "/notes/autosave/" in page
+
+
+@pytest.mark.django_db
 def test_timestamps_are_shown_back_normalised(client, runway):
     case = make_case(runway, reached_step="generation")
     client.post(

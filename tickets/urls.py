@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/", views.my_cases, name="my_cases"),
     path("cases/<str:token>/", views.case_home, name="case"),
     path("cases/<str:token>/preview/", views.preview, name="preview"),
+    path("cases/<str:token>/notes/autosave/", views.autosave_notes, name="autosave_notes"),
     path("cases/<str:token>/ticket.txt", views.ticket_download, name="ticket_txt"),
     path("cases/<str:token>/report.pdf", evidence_views.report_pdf, name="report_pdf"),
     path("cases/<str:token>/clip", evidence_views.clip_file, name="clip"),

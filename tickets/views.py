@@ -147,18 +147,33 @@ def _preview_ticket(case: Case):
     return build_ticket(case, channel=channels[0] if channels else None)
 
 
+def _autosave(request: HttpRequest, case: Case, slug: str):
+    """Keep what was typed on a step without validating it; the form, for a preview."""
+    if not case.may_open(slug):
+        raise Http404("This step is not open yet.")
+    step = wizard.STEP_BY_SLUG[slug]
+    form = wizard.build_form(step, case, request.POST)
+    wizard.remember_typed(case, step, form)
+    case.typed[slug]["_invalid"] = False  # autosave: show no errors on reload
+    case.save(update_fields=["typed", "updated"])
+    return form
+
+
+def autosave_notes(request: HttpRequest, token: str) -> HttpResponse:
+    """The notes step saves as the user types (htmx), so a closed tab loses nothing."""
+    case = _get_case(token)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _autosave(request, case, "notes")
+    return HttpResponse(status=204)
+
+
 def preview(request: HttpRequest, token: str) -> HttpResponse:
     """Live ticket preview for the generation step; also autosaves what was typed."""
     case = _get_case(token)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if not case.may_open("generation"):
-        raise Http404("This step is not open yet.")
-    step = wizard.STEP_BY_SLUG["generation"]
-    form = wizard.build_form(step, case, request.POST)
-    wizard.remember_typed(case, step, form)
-    case.typed["generation"]["_invalid"] = False  # autosave: show no errors on reload
-    case.save(update_fields=["typed", "updated"])
+    form = _autosave(request, case, "generation")
     wizard.apply_valid_fields(case, form)  # in memory only, for the preview
     return render(
         request,
