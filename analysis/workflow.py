@@ -217,8 +217,10 @@ def _store_results(
             stored.image.save("frame.png", ContentFile(frame.png_bytes), save=False)
             stored.save()
         analysis.result = run.result_json(result)
-        analysis.onset_s = result.onset_s
-        analysis.worst_s = result.worst_s
+        # To a tenth of a second, as the user reads and types clip times: finer would be
+        # false precision at about ten frames a second.
+        analysis.onset_s = None if result.onset_s is None else round(result.onset_s, 1)
+        analysis.worst_s = None if result.worst_s is None else round(result.worst_s, 1)
         analysis.duration_s = result.duration_s
         analysis.summary = main.drift.summary if main else ""
         _finish(analysis, Analysis.Status.DONE)

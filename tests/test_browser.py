@@ -374,9 +374,10 @@ def test_a_clip_is_analysed_and_its_results_fill_the_case(site, page, tmp_path):
     page.click("text=Use these results")
     expect(page.locator(".shot-card")).to_have_count(4)
     page.click("button[value=continue]")
+    page.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth)")
     snap(page, "11-review-with-analysis")
     ticket = page.input_value("textarea.ticket-text")
-    assert re.search(r"First visible at:\*\* 0:01\.\d", ticket), ticket
+    assert re.search(r"First visible at:\*\* 0:01\.\d\n", ticket), ticket
     assert "**Measured in the clip:** Eye spacing widened" in ticket
     expect(page.locator(".analysis-review svg.drift-chart")).to_be_visible()
     assert violations == []
