@@ -11,6 +11,18 @@ from tickets.models import Case
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    # An in-memory SQLite database is one connection shared by every thread, and the
+    # browser tests' live server answers several requests at once (a page and its
+    # images): on a file, each thread has a connection of its own. One file per test
+    # session, so two sessions at once never share it.
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # Every test sees the real knowledge base, loaded once; tests roll back their own changes.
     with django_db_blocker.unblock():

@@ -65,6 +65,16 @@ def screenshot_file(tmp_path: Path, name: str, colour: tuple[int, int, int]) -> 
     return path
 
 
+def wait_for_images(page, *, seconds: float = 10) -> None:
+    """Every image on the page loaded (polled: wait_for_function needs eval, which CSP bars)."""
+    loaded = "() => [...document.images].every((i) => i.complete && i.naturalWidth > 0)"
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(loaded):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("some images did not load")
+
+
 def collect_csp_violations(page) -> list[str]:
     violations: list[str] = []
     page.on(
@@ -369,12 +379,13 @@ def test_a_clip_is_analysed_and_its_results_fill_the_case(site, page, tmp_path):
     expect(result).to_contain_text("Drift found: it first shows at 0:01")
     expect(result.locator("svg.drift-chart")).to_be_visible()
     assert result.locator(".analysis-frames img").count() == 4
+    wait_for_images(page)
     page.locator("#analysis").screenshot(path=str(SHOTS / "10-analysis-result.png"))
 
     page.click("text=Use these results")
     expect(page.locator(".shot-card")).to_have_count(4)
     page.click("button[value=continue]")
-    page.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth)")
+    wait_for_images(page)
     snap(page, "11-review-with-analysis")
     ticket = page.input_value("textarea.ticket-text")
     assert re.search(r"First visible at:\*\* 0:01\.\d\n", ticket), ticket
