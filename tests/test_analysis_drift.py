@@ -133,7 +133,10 @@ def test_the_worst_moment_is_where_the_warp_peaks():
     face = drift.analyse_face(times, points)
     assert face.onset_s is not None
     assert abs(face.worst_s - 3.0) <= 0.15
-    assert face.worst_area == "the eye on the right of the picture"
+    # The eyes' level, which compares the two outlines, is the most sensitive measure of
+    # one eye moving; the sentence says which eye is now higher (the right one went down).
+    assert face.worst_measure == "eye_level"
+    assert face.changes[0].startswith("the eye on the left of the picture rose")
 
 
 def test_the_change_is_stated_in_words_with_clip_times():
