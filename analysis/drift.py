@@ -1,17 +1,20 @@
 """Face drift in a clip, measured from face landmarks: pure numpy, no video, no mediapipe.
 
-Input is one tracked face: ``times`` (N,) in seconds and ``points`` (N, 468, D) with
-D = 2 or 3, in pixels of one frame size (mediapipe Face Mesh indices). For each frame:
+Input is one tracked face: ``times`` (N,) in seconds and ``points`` (N, 478, D) with
+D = 2 or 3, in pixels of one frame size (mediapipe Face Mesh indices: 468 mesh points,
+then 5 points of each iris; 468 without the irises works too, less sensitively). For
+each frame:
 
 1. Rigid head motion is removed: a similarity transform (rotation, uniform scale,
-   translation; Umeyama's least squares, made robust by re-weighting points that fit
-   badly) maps the landmarks onto a reference face, the Procrustes mean of the frames
-   in the track's first ``REFERENCE_S`` seconds.
+   translation; Umeyama's least squares on the 468 mesh points, made robust by
+   re-weighting points that fit badly) maps the landmarks onto a reference face, the
+   Procrustes mean of the frames in the track's first ``REFERENCE_S`` seconds.
 2. Geometry is measured in the reference's face axes (x along the eye line, y down the
    face) and divided by the reference's eye distance (between the eye centres), so a
-   number reads as "per cent of the eye distance". Three measures compare two sides of
+   number reads as "per cent of the eye distance". Five measures compare two sides of
    the face (eye spacing between the eye corners, eye level between the whole eye
-   outlines, jaw width), which cancels most landmark wobble;
+   outlines, the same two between the irises, jaw width), which cancels most landmark
+   wobble and a change of gaze (both irises move together);
    nine follow one feature each (an eye, a brow, the nose, the mouth, a side of the
    jaw, the chin). The NME (mean distance of all 468 points) is kept for reference.
 3. Each measure is smoothed (a running median over ``SMOOTHING_S``) and divided by its
@@ -56,6 +59,7 @@ TRACE_BACK_S = 2.0  # how far before the crossing a rise is looked for
 LEVEL_S = 0.6  # how long before a rise the level it rose from is fitted
 MIN_LEVEL_SAMPLES = 3
 MIN_RISE_S = 0.15  # a rise bends only after this long
+FACE_POINTS = 468  # the mesh; the alignment fits these, not the irises, which follow gaze
 MAX_GAP_S = 0.5  # a longer gap without the face ends a run above the threshold
 NOTABLE = 0.02  # a change under 2 % of the eye distance is not worth a sentence
 
@@ -76,6 +80,10 @@ JAW_B = [288, 365, 397]
 JAW_SIDE_A = [58, 132, 136, 149, 150, 172, 176]
 JAW_SIDE_B = [288, 361, 365, 378, 379, 397, 400]
 CHIN = [148, 149, 152, 176, 377, 378, 400]
+# The refined model's irises: the eye mesh is pulled towards a normal face, the irises are
+# found in the eye's own crop, so they follow a displaced eye about twice as closely.
+IRIS_A = [468, 469, 470, 471, 472]
+IRIS_B = [473, 474, 475, 476, 477]
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class Measure:
 MEASURES = {
     "eye_spacing": Measure("the eyes", 0.022),
     "eye_level": Measure("the eyes", 0.028),
+    "iris_spacing": Measure("the eyes", 0.019),
+    "iris_level": Measure("the eyes", 0.021),
     "jaw_width": Measure("the jaw", 0.053),
     "eye_a": Measure("the eye on the left of the picture", 0.031, EYE_A),
     "eye_b": Measure("the eye on the right of the picture", 0.031, EYE_B),
@@ -102,6 +112,11 @@ MEASURES = {
 # A sentence about the pair makes one about its parts redundant.
 COVERED_BY = {"eye_a": ("eye_spacing", "eye_level"), "eye_b": ("eye_spacing", "eye_level")}
 COVERED_BY |= {"jaw_a": ("jaw_width",), "jaw_b": ("jaw_width",)}
+# The irises and the eye outlines tell the same change: one sentence for it.
+COVERED_BY |= {"iris_level": ("eye_level",), "eye_level": ("iris_level",)}
+COVERED_BY |= {"iris_spacing": ("eye_spacing",), "eye_spacing": ("iris_spacing",)}
+COVERED_BY["eye_a"] += ("iris_spacing", "iris_level")
+COVERED_BY["eye_b"] += ("iris_spacing", "iris_level")
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,7 @@ class Measurements:
     size: dict[str, Array]  # measure -> (N,) how much it changed, >= 0
     relative: dict[str, Array]  # eye_spacing, jaw_width -> (N,) signed relative change
     eye_level: Array  # (N,) signed: < 0 when the eye on the left of the picture went up
+    iris_level: Array  # (N,) the same, from the irises; zeros without them
     moves: dict[str, Array]  # feature -> (N, 2) displacement along the face axes
     nme: Array  # (N,)
 
@@ -182,21 +198,28 @@ def robust_align(points: Array, reference: Array, *, iterations: int = 4) -> Arr
     Points that moved against the rest (a drifting eye) get less weight in each round
     (Cauchy weights), so a local change is not smeared over the whole face.
     """
-    weights = np.ones(len(points))
-    spread = float(np.sqrt(((reference - reference.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    face, target = points[:FACE_POINTS], reference[:FACE_POINTS]
+    weights = np.ones(len(face))
+    spread = float(np.sqrt(((target - target.mean(axis=0)) ** 2).sum(axis=1).mean()))
     for _ in range(iterations):
-        aligned = similarity_fit(points, reference, weights).apply(points)
-        residual = np.linalg.norm(aligned - reference, axis=1)
+        aligned = similarity_fit(face, target, weights).apply(face)
+        residual = np.linalg.norm(aligned - target, axis=1)
         c = max(1.5 * float(np.median(residual)), 1e-3 * spread)
         weights = 1.0 / (1.0 + (residual / c) ** 2)
-    return similarity_fit(points, reference, weights).apply(points)
+    return similarity_fit(face, target, weights).apply(points)
 
 
 def procrustes_mean(shapes: Array, *, rounds: int = 3) -> Array:
     """The mean shape of (M, K, D) shapes after aligning them to each other."""
     mean = shapes[0]
     for _ in range(rounds):
-        mean = np.mean([similarity_fit(shape, mean).apply(shape) for shape in shapes], axis=0)
+        mean = np.mean(
+            [
+                similarity_fit(shape[:FACE_POINTS], mean[:FACE_POINTS]).apply(shape)
+                for shape in shapes
+            ],
+            axis=0,
+        )
     return mean
 
 
@@ -230,6 +253,10 @@ def measure(aligned: Array, reference: Array) -> Measurements:
         level = (shapes[..., EYE_A, :].mean(axis=-2) - shapes[..., EYE_B, :].mean(axis=-2)) @ y_axis
         return spacing, level, np.linalg.norm(jaw_b - jaw_a, axis=-1)
 
+    def irises(shapes: Array) -> tuple[Array, Array]:
+        iris_a, iris_b = shapes[..., IRIS_A, :].mean(axis=-2), shapes[..., IRIS_B, :].mean(axis=-2)
+        return np.linalg.norm(iris_b - iris_a, axis=-1), (iris_a - iris_b) @ y_axis
+
     (spacing, level, jaw), (spacing0, level0, jaw0) = pairs(now), pairs(ref)
     relative = {"eye_spacing": spacing / spacing0 - 1, "jaw_width": jaw / jaw0 - 1}
     eye_level = (level - level0) / iod
@@ -238,14 +265,23 @@ def measure(aligned: Array, reference: Array) -> Measurements:
         "eye_level": np.abs(eye_level),
         "jaw_width": np.abs(jaw - jaw0) / iod,
     }
+    iris_level = np.zeros(len(now))
+    size["iris_spacing"] = size["iris_level"] = iris_level
+    if now.shape[1] > max(IRIS_B) and ref.shape[1] > max(IRIS_B):
+        (pupils, raised), (pupils0, raised0) = irises(now), irises(ref)
+        relative["iris_spacing"] = pupils / pupils0 - 1
+        iris_level = (raised - raised0) / iod
+        size["iris_spacing"] = np.abs(pupils - pupils0) / iod
+        size["iris_level"] = np.abs(iris_level)
     moves = {}
     for name, measure_ in MEASURES.items():
         if measure_.points:
             shift = now[:, measure_.points].mean(axis=1) - ref[:, measure_.points].mean(axis=1)
             moves[name] = shift @ axes / iod
             size[name] = np.linalg.norm(moves[name], axis=1)
-    nme = (np.linalg.norm(now - ref, axis=-1) / iod).mean(axis=-1)
-    return Measurements(size, relative, eye_level, moves, nme)
+    mesh_now, mesh_ref = now[:, :FACE_POINTS], ref[:, :FACE_POINTS]
+    nme = (np.linalg.norm(mesh_now - mesh_ref, axis=-1) / iod).mean(axis=-1)
+    return Measurements(size, relative, eye_level, iris_level, moves, nme)
 
 
 def running_median(values: Array, window: int) -> Array:
@@ -410,10 +446,13 @@ def _sentence(face: FaceDrift, name: str) -> str:
     m, i = face.measurements, face.worst_index
     if name in m.relative:
         change = float(m.relative[name][i])
-        what = "eye spacing" if name == "eye_spacing" else "jaw width"
-        return f"{what} {'widened' if change > 0 else 'narrowed'} {_per_cent(change)}"
-    if name == "eye_level":
-        level = float(m.eye_level[i])
+        what = {"eye_spacing": "eye spacing", "iris_spacing": "the distance between the pupils"}
+        return (
+            f"{what.get(name, 'jaw width')} {'widened' if change > 0 else 'narrowed'} "
+            f"{_per_cent(change)}"
+        )
+    if name in ("eye_level", "iris_level"):
+        level = float((m.eye_level if name == "eye_level" else m.iris_level)[i])
         side = "left" if level < 0 else "right"
         return (
             f"the eye on the {side} of the picture rose {_per_cent(level)} of the eye "

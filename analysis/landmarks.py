@@ -1,4 +1,4 @@
-"""Faces and their 468 landmarks in video frames, with mediapipe's Face Mesh.
+"""Faces in video frames and their 478 landmarks (mesh and irises), with mediapipe Face Mesh.
 
 mediapipe is an optional extra (``pip install -e ".[analysis]"``); mediapipe 0.10.21
 ships the Face Mesh model inside the wheel, so nothing is downloaded at run time. The
@@ -68,14 +68,16 @@ class FaceMesh:
         self._mesh.close()
 
     def faces(self, rgb: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
-        """Each face's landmarks as (468, 3) pixels: x, y, and depth on the x scale."""
+        """Each face's landmarks as (478, 3) pixels: x, y, and depth on the x scale.
+
+        The 468 mesh points, then the refined model's 5 points of each iris.
+        """
         import numpy as np
 
         height, width = rgb.shape[:2]
         result = self._mesh.process(np.ascontiguousarray(rgb))
         faces = []
         for face in result.multi_face_landmarks or []:
-            # The refined model adds 10 iris points after the 468; gaze is not drift.
-            points = np.array([(p.x, p.y, p.z) for p in face.landmark[:468]], dtype=float)
+            points = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=float)
             faces.append(points * [width, height, width])
         return faces

@@ -15,11 +15,12 @@ ROLE_LABELS = dict(Screenshot.Role.choices)
 
 METHOD_NOTE = (
     "How this was measured: about ten frames a second were read from the clip and "
-    "mediapipe Face Mesh placed 468 landmarks on each face. Head movement (turning in the "
-    "picture, moving, zooming) was removed by aligning each frame's landmarks to the face "
-    "in the first half second. What is left is change in the face itself: eye spacing, eye "
-    "level, jaw width and the position of each eye, brow, the nose, the mouth, the jaw and "
-    "the chin, in per cent of the distance between the eyes. Each is divided by how much it "
+    "mediapipe Face Mesh placed 468 landmarks and the two irises on each face. Head "
+    "movement (turning in the picture, moving, zooming) was removed by aligning each "
+    "frame's landmarks to the face in the first half second. What is left is change in the "
+    "face itself: eye spacing and eye level (from the eye outlines and from the pupils), "
+    "jaw width and the position of each eye, brow, the nose, the mouth, the jaw and the "
+    "chin, in per cent of the distance between the eyes. Each is divided by how much it "
     "wobbles on a steady face; the drift score is the largest of these, so 1 is the "
     "threshold. The change counts as drift once it stays above 1 for at least 0.3 s."
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -231,3 +232,52 @@ def test_the_face_reported_is_the_first_to_drift_and_its_moments_become_screensh
     assert result.moments()["end"] == 5.0
     quiet = ClipAnalysis(5.0, 1280, 720, 50, [FaceResult(1, steady, np.zeros((50, 468, 2)))])
     assert quiet.onset_s is None and list(quiet.moments()) == ["start", "end"]
+
+
+def with_irises(shape: np.ndarray) -> np.ndarray:
+    """The 468 mesh points plus 5 points per iris, centred in each eye, as the refined model."""
+    ring = np.array([[0, 0], [3, 0], [0, 3], [-3, 0], [0, -3]], dtype=float)
+    irises = [ring + shape[eye].mean(axis=0) for eye in (drift.EYE_A, drift.EYE_B)]
+    return np.concatenate([shape, *irises])
+
+
+def iris_lift_warp(start: float, amount: float = 0.08):
+    """Only the pupil on the left of the picture rises, as the iris model sees a moved eye."""
+
+    def warp(shape, t):
+        shape = with_irises(shape)
+        shape[drift.IRIS_A] += [0, -amount * IOD * ramp(t, start, 0.3)]
+        return shape
+
+    return warp
+
+
+def test_a_pupil_that_rises_alone_is_found_and_said_in_words():
+    times, points = clip(warp=iris_lift_warp(2.0))
+    assert points.shape[1] == 478
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is not None and abs(face.onset_s - 2.0) <= 0.2
+    assert face.worst_measure == "iris_level"
+    assert re.match(r"The eye on the left of the picture rose [789] % of the eye", face.summary)
+
+
+def test_a_change_of_gaze_moves_both_pupils_and_is_not_drift():
+    def look_aside(shape, t):
+        shape = with_irises(shape)
+        shape[drift.IRIS_A + drift.IRIS_B] += [0.1 * IOD * ramp(t, 2.0), 0]
+        return shape
+
+    times, points = clip(warp=look_aside)
+    assert drift.analyse_face(times, points).onset_s is None
+
+
+def test_the_irises_do_not_steer_the_alignment():
+    # Eyes that look aside must not tilt or shift the face: only the mesh is fitted.
+    def look_aside(shape, t):
+        shape = with_irises(shape)
+        shape[drift.IRIS_A + drift.IRIS_B] += [0.3 * IOD * ramp(t, 1.0), 0]
+        return shape
+
+    times, points = clip(warp=look_aside, noise=0.0)
+    face = drift.analyse_face(times, points)
+    assert float(face.measurements.nme.max()) < 1e-6
