@@ -286,7 +286,10 @@ def test_no_page_has_serious_or_critical_accessibility_violations(site, browser)
     from platforms.models import Platform
     from tests.conftest import make_case
 
+    from tests.test_analysis_views import finished_analysis
+
     case = make_case(Platform.objects.get(slug="runway"))
+    analysis = finished_analysis(case)  # the evidence step and review show its results
     base = f"/cases/{case.token}/"
     urls = [
         "/",
@@ -298,6 +301,7 @@ def test_no_page_has_serious_or_critical_accessibility_violations(site, browser)
         "/preflight/",
     ]
     urls += [base + step + "/" for step in Case.STEPS]
+    urls += [f"{base}analysis/{analysis.pk}/"]
     # axe is injected as a script, which the site's CSP would (rightly) block.
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
