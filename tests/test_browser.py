@@ -285,7 +285,6 @@ def run_axe(page) -> list[dict]:
 def test_no_page_has_serious_or_critical_accessibility_violations(site, browser):
     from platforms.models import Platform
     from tests.conftest import make_case
-
     from tests.test_analysis_views import finished_analysis
 
     case = make_case(Platform.objects.get(slug="runway"))
