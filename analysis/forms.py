@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from django import forms
 
+from tickets.forms import ClipUploadForm
 
-class AnalyseUploadForm(forms.Form):
-    clip = forms.FileField(
-        label="Clip to analyse",
-        help_text="MP4, MOV or WebM, up to 200 MB and 2 minutes.",
-        widget=forms.ClearableFileInput(attrs={"accept": "video/mp4,video/quicktime,video/webm"}),
-        error_messages={"required": "Choose the clip to analyse."},
-    )
-    keep = forms.BooleanField(
-        required=False,
-        label="Keep the clip with this case",
-        help_text="Otherwise it is deleted as soon as the analysis ends.",
-    )
+
+class AnalyseUploadForm(ClipUploadForm):
+    """The same clip upload as for frames (type, size), worded for an analysis."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clip"].label = "Clip to analyse"
+        self.fields["clip"].error_messages["required"] = "Choose the clip to analyse."
+        self.fields["keep"].help_text = "Otherwise it is deleted as soon as the analysis ends."
 
 
 class UseResultsForm(forms.Form):
