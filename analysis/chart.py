@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from tickets.timestamps import format_seconds
+from tickets.timestamps import format_seconds, format_tenths
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 18, 42
@@ -157,7 +157,7 @@ def drift_chart(
             _text(
                 x(moment) + nudge,
                 label_y,
-                f"{label} {format_seconds(round(moment, 1))}",
+                f"{label} {format_tenths(moment)}",
                 text_anchor=anchor,
                 font_weight="bold",
             )

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from tickets.timestamps import format_seconds
+from tickets.timestamps import format_tenths as clock
 
 Array = NDArray[np.float64]
 
@@ -425,11 +425,6 @@ def analyse_face(times: Array, points: Array) -> FaceDrift | None:
 
 def _per_cent(value: float) -> str:
     return f"{abs(value) * 100:.0f} %"
-
-
-def clock(seconds: float) -> str:
-    """A clip time to a tenth of a second, as the wizard writes times: 0:02.1."""
-    return format_seconds(round(seconds, 1))
 
 
 def _direction(across: float, down: float) -> str:

@@ -9,7 +9,7 @@ from analysis import chart, landmarks
 from analysis.forms import AnalyseUploadForm, UseResultsForm
 from analysis.models import Analysis
 from tickets.models import Case, Screenshot
-from tickets.timestamps import format_seconds
+from tickets.timestamps import format_seconds, format_tenths
 
 ROLE_LABELS = dict(Screenshot.Role.choices)
 
@@ -34,8 +34,7 @@ LIMITS_NOTE = (
 
 
 def _clock(seconds: float | None) -> str:
-    # As analysis.drift.clock, which needs numpy; the pages must work without it.
-    return "" if seconds is None else format_seconds(round(seconds, 1))
+    return "" if seconds is None else format_tenths(seconds)
 
 
 def latest_analysis(case: Case) -> Analysis | None:

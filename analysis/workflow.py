@@ -53,23 +53,15 @@ def _clear_finished(case: Case) -> None:
 def queue_upload(case: Case, *, upload: UploadedFile, keep: bool) -> Analysis:
     """Check an uploaded clip, store it (as the case's clip if ``keep``) and queue it."""
     _check_not_busy(case)
-    if upload.size is not None and upload.size > clip_frames.MAX_CLIP_BYTES:
-        raise ClipRejected(
-            f"This video is larger than {clip_frames.MAX_CLIP_BYTES // (1024 * 1024)} MB. "
-            "Please trim it or upload a shorter clip."
-        )
-    head = upload.read(16)
-    upload.seek(0)
-    if clip_frames.sniff_container(head) is None:
-        raise ClipRejected("Only MP4, MOV and WebM clips are accepted; this file is not one.")
+    evidence.check_clip_upload(upload)
     name = image_ingest.clean_filename(upload.name or "clip")
-    path, made_copy = evidence._local_copy(upload)
+    path, made_copy = evidence.local_copy(upload)
     try:
         info = clip_frames.probe_clip(path)  # the limits and "unreadable", before queueing
         _clear_finished(case)
         analysis = Analysis(case=case, original_filename=name, duration_s=info.duration_s)
         if keep:
-            evidence._keep_clip(case, path, name=name, info=info)
+            evidence.keep_clip(case, path, name=name, info=info)
         else:
             with path.open("rb") as handle:
                 analysis.upload.save(f"clip.{name.rsplit('.', 1)[-1]}", File(handle), save=False)
@@ -300,7 +292,9 @@ def add_frames(analysis: Analysis, *, with_landmarks: bool) -> list[Screenshot]:
             )
             role = frame.role if frame.role in Screenshot.Role.values else Screenshot.Role.OTHER
             shots.append(
-                evidence._store(case, ingested, role=role, time_s=frame.time_s, from_clip=True)
+                evidence.store_screenshot(
+                    case, ingested, role=role, time_s=frame.time_s, from_clip=True
+                )
             )
         analysis.accepted = True
         analysis.save(update_fields=["accepted"])

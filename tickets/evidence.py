@@ -29,7 +29,7 @@ def _next_position(case: Case) -> int:
     return 0 if top is None else top + 1
 
 
-def _store(case: Case, ingested: image_ingest.IngestedImage, **fields) -> Screenshot:
+def store_screenshot(case: Case, ingested: image_ingest.IngestedImage, **fields) -> Screenshot:
     shot = Screenshot(
         case=case,
         position=_next_position(case),
@@ -77,7 +77,7 @@ def add_screenshot(
     if upload.size is not None and upload.size > image_ingest.MAX_UPLOAD_BYTES:
         raise ImageRejected(_too_big(image_ingest.MAX_UPLOAD_BYTES))
     ingested = image_ingest.ingest_image(upload.read(), filename=upload.name or "screenshot")
-    return _store(case, ingested, role=role, time_s=time_s)
+    return store_screenshot(case, ingested, role=role, time_s=time_s)
 
 
 def frame_times(case: Case, duration_s: float) -> dict[str, float]:
@@ -91,7 +91,7 @@ def frame_times(case: Case, duration_s: float) -> dict[str, float]:
     return times
 
 
-def _local_copy(upload: UploadedFile) -> tuple[Path, bool]:
+def local_copy(upload: UploadedFile) -> tuple[Path, bool]:
     """A path PyAV can open, and whether we made it (and must remove it)."""
     if hasattr(upload, "temporary_file_path"):
         return Path(upload.temporary_file_path()), False
@@ -101,15 +101,23 @@ def _local_copy(upload: UploadedFile) -> tuple[Path, bool]:
     return Path(handle.name), True
 
 
-def add_frames_from_clip(case: Case, *, upload: UploadedFile, keep: bool) -> list[Screenshot]:
-    """Grab start, first-visible, worst and end frames; keep the clip only if asked."""
+def check_clip_upload(upload: UploadedFile) -> None:
+    """Refuse a clip that is too large or not MP4, MOV or WebM, before it is read."""
     if upload.size is not None and upload.size > clip_frames.MAX_CLIP_BYTES:
-        raise ClipRejected(_too_big(clip_frames.MAX_CLIP_BYTES))
+        raise ClipRejected(
+            f"This video is larger than {clip_frames.MAX_CLIP_BYTES // (1024 * 1024)} MB. "
+            "Please trim it or upload a shorter clip."
+        )
     head = upload.read(16)
     upload.seek(0)
     if clip_frames.sniff_container(head) is None:
         raise ClipRejected("Only MP4, MOV and WebM clips are accepted; this file is not one.")
-    path, made_copy = _local_copy(upload)
+
+
+def add_frames_from_clip(case: Case, *, upload: UploadedFile, keep: bool) -> list[Screenshot]:
+    """Grab start, first-visible, worst and end frames; keep the clip only if asked."""
+    check_clip_upload(upload)
+    path, made_copy = local_copy(upload)
     try:
         info = clip_frames.probe_clip(path)
         room = MAX_SCREENSHOTS - case.screenshots.count()
@@ -126,13 +134,15 @@ def add_frames_from_clip(case: Case, *, upload: UploadedFile, keep: bool) -> lis
                     ingested = image_ingest.ingest_image(
                         frame.png_bytes, filename=f"{name} at {format_seconds(frame.time_s)}.png"
                     )
-                    shot = _store(case, ingested, role=role, time_s=frame.time_s, from_clip=True)
+                    shot = store_screenshot(
+                        case, ingested, role=role, time_s=frame.time_s, from_clip=True
+                    )
                     shots.append(shot)
                 if case.clip_length_s is None:
                     case.clip_length_s = round(info.duration_s, 3)
                     case.save(update_fields=["clip_length_s", "updated"])
                 if keep:
-                    _keep_clip(case, path, name=name, info=info)
+                    keep_clip(case, path, name=name, info=info)
         except BaseException:
             # The rows are rolled back; the files they wrote must go too.
             for shot in shots:
@@ -145,7 +155,7 @@ def add_frames_from_clip(case: Case, *, upload: UploadedFile, keep: bool) -> lis
     return shots
 
 
-def _keep_clip(case: Case, path: Path, *, name: str, info: clip_frames.ClipInfo) -> None:
+def keep_clip(case: Case, path: Path, *, name: str, info: clip_frames.ClipInfo) -> None:
     data = path.read_bytes()
     Clip.objects.filter(case=case).delete()
     clip = Clip(

@@ -70,6 +70,11 @@ class _Reading:
     scale: Decimal | None  # seconds per unit; None when no unit was typed
 
 
+def format_tenths(seconds: float) -> str:
+    """A measured clip time to a tenth of a second (0:02.1): finer would be false precision."""
+    return format_seconds(round(seconds, 1))
+
+
 def format_seconds(seconds: float) -> str:
     """``m:ss[.fff]`` below an hour, ``h:mm:ss[.fff]`` above; trailing zeros trimmed."""
     if not math.isfinite(seconds) or seconds < 0:
