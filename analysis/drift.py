@@ -192,21 +192,25 @@ def similarity_fit(source: Array, target: Array, weights: Array | None = None) -
     return Similarity(scale, rotation, translation)
 
 
-def robust_align(points: Array, reference: Array, *, iterations: int = 4) -> Array:
-    """``points`` moved onto ``reference`` by the similarity that fits most points best.
+def robust_similarity(points: Array, target: Array, *, rounds: int = 4) -> Similarity:
+    """The similarity mapping ``points`` onto ``target`` that fits most mesh points best.
 
     Points that moved against the rest (a drifting eye) get less weight in each round
     (Cauchy weights), so a local change is not smeared over the whole face.
     """
-    face, target = points[:FACE_POINTS], reference[:FACE_POINTS]
+    face, goal = points[:FACE_POINTS], target[:FACE_POINTS]
     weights = np.ones(len(face))
-    spread = float(np.sqrt(((target - target.mean(axis=0)) ** 2).sum(axis=1).mean()))
-    for _ in range(iterations):
-        aligned = similarity_fit(face, target, weights).apply(face)
-        residual = np.linalg.norm(aligned - target, axis=1)
+    spread = float(np.sqrt(((goal - goal.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    for _ in range(rounds):
+        residual = np.linalg.norm(similarity_fit(face, goal, weights).apply(face) - goal, axis=1)
         c = max(1.5 * float(np.median(residual)), 1e-3 * spread)
         weights = 1.0 / (1.0 + (residual / c) ** 2)
-    return similarity_fit(face, target, weights).apply(points)
+    return similarity_fit(face, goal, weights)
+
+
+def robust_align(points: Array, reference: Array) -> Array:
+    """``points`` moved onto ``reference`` by ``robust_similarity``."""
+    return robust_similarity(points, reference).apply(points)
 
 
 def procrustes_mean(shapes: Array, *, rounds: int = 3) -> Array:

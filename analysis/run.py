@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from analysis import drift, tracking
+from analysis.flow import FlowFollower
 from analysis.landmarks import FaceMesh
 from tickets import clip_frames
 from tickets.clip_frames import ClipRejected
@@ -125,27 +127,32 @@ def analyse_clip_file(
     """Analyse one clip. Raises ClipRejected (with a message for the user) or Cancelled."""
     started = time.perf_counter()
     info = clip_frames.probe_clip(path)
-    times: list[float] = []
-    faces_per_frame: list[list[NDArray[np.float64]]] = []
-    sizes: list[tuple[int, int]] = []
+    sampled = 0
+    size = (0, 0)
+    tracker = tracking.Tracker()
+    followers: dict[int, FlowFollower] = {}  # by id() of the track
     with FaceMesh() as mesh:
         for t, done, rgb in sample_frames(path):
             if should_stop is not None and should_stop():
                 raise Cancelled()
-            times.append(t)
-            faces_per_frame.append([face[:, :2] for face in mesh.faces(rgb)])
-            sizes.append((rgb.shape[1], rgb.shape[0]))
+            sampled += 1
+            size = (rgb.shape[1], rgb.shape[0])
+            faces = [face[:, :2] for face in mesh.faces(rgb)]
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if faces else None
+            for track, face in zip(tracker.add(t, faces), faces, strict=True):
+                if id(track) not in followers:
+                    followers[id(track)] = FlowFollower(gray, face)
+                track.followed.append(followers[id(track)].follow(gray, face))
             if progress is not None:
                 progress(done)
-    result = ClipAnalysis(info.duration_s, info.width, info.height, len(times))
-    if not any(faces_per_frame):
+    result = ClipAnalysis(info.duration_s, info.width, info.height, sampled)
+    if not tracker.tracks:
         raise ClipRejected(NO_FACE)
-    width, height = sizes[0]
-    tracks = tracking.track_faces(times, faces_per_frame)
-    tracks = [t for t in tracks if t.times[-1] - t.times[0] >= MIN_FACE_S]
+    width, height = size
+    tracks = [t for t in tracker.tracks if t.times[-1] - t.times[0] >= MIN_FACE_S]
     tracks.sort(key=lambda track: track.times[0])
     for track in tracks:
-        face_drift = drift.analyse_face(np.array(track.times), track.points)
+        face_drift = drift.analyse_face(np.array(track.times), np.array(track.followed))
         if face_drift is not None:
             normalised = track.points / [width, height]
             result.faces.append(FaceResult(len(result.faces) + 1, face_drift, normalised))

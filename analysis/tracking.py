@@ -15,7 +15,9 @@ MAX_GAP_S = 1.0  # a face unseen for longer starts a new track when it comes bac
 @dataclass
 class Track:
     times: list[float] = field(default_factory=list)
-    shapes: list[NDArray[np.float64]] = field(default_factory=list)
+    shapes: list[NDArray[np.float64]] = field(default_factory=list)  # the mesh, frame pixels
+    # What drift is measured on: the same points followed by optical flow (analysis.flow).
+    followed: list[NDArray[np.float64]] = field(default_factory=list)
 
     @property
     def points(self) -> NDArray[np.float64]:
@@ -48,40 +50,57 @@ def _centre_score(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     return float(max(0.0, 1 - distance / (0.5 * size)))
 
 
-def track_faces(
-    times: Sequence[float], faces_per_frame: Sequence[Sequence[NDArray[np.float64]]]
-) -> list[Track]:
-    """Group each frame's detected faces into tracks, best-overlapping pairs first.
+class Tracker:
+    """Groups each frame's faces into tracks as the frames come, best-overlapping pairs first.
 
     A fast-moving face whose boxes no longer overlap still joins its track when its centre
     is within half a face of where the track was.
     """
-    active: list[Track] = []
-    finished: list[Track] = []
-    for time, faces in zip(times, faces_per_frame, strict=True):
+
+    def __init__(self) -> None:
+        self.active: list[Track] = []
+        self.finished: list[Track] = []
+
+    def add(self, time: float, faces: Sequence[NDArray[np.float64]]) -> list[Track]:
+        """Put one frame's faces on tracks; returns the track of each face, in order."""
         still = []
-        for track in active:
-            (still if time - track.times[-1] <= MAX_GAP_S else finished).append(track)
-        active = still
+        for track in self.active:
+            (still if time - track.times[-1] <= MAX_GAP_S else self.finished).append(track)
+        self.active = still
         boxes = [box_of(face) for face in faces]
         pairs = sorted(
             (
                 (max(iou(track.box, box), _centre_score(track.box, box)), t, f)
-                for t, track in enumerate(active)
+                for t, track in enumerate(self.active)
                 for f, box in enumerate(boxes)
             ),
             reverse=True,
         )
+        chosen: dict[int, Track] = {}
         used_tracks: set[int] = set()
-        used_faces: set[int] = set()
         for score, t, f in pairs:
-            if score < MIN_IOU or t in used_tracks or f in used_faces:
+            if score < MIN_IOU or t in used_tracks or f in chosen:
                 continue
-            active[t].times.append(time)
-            active[t].shapes.append(np.asarray(faces[f], dtype=float))
+            chosen[f] = self.active[t]
             used_tracks.add(t)
-            used_faces.add(f)
-        for f, face in enumerate(faces):
-            if f not in used_faces:
-                active.append(Track([time], [np.asarray(face, dtype=float)]))
-    return finished + active
+        for f in range(len(faces)):
+            if f not in chosen:
+                chosen[f] = Track()
+                self.active.append(chosen[f])
+            chosen[f].times.append(time)
+            chosen[f].shapes.append(np.asarray(faces[f], dtype=float))
+        return [chosen[f] for f in range(len(faces))]
+
+    @property
+    def tracks(self) -> list[Track]:
+        return self.finished + self.active
+
+
+def track_faces(
+    times: Sequence[float], faces_per_frame: Sequence[Sequence[NDArray[np.float64]]]
+) -> list[Track]:
+    """All of a clip's faces grouped into tracks (see ``Tracker``)."""
+    tracker = Tracker()
+    for time, faces in zip(times, faces_per_frame, strict=True):
+        tracker.add(time, faces)
+    return tracker.tracks
