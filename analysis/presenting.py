@@ -17,19 +17,22 @@ METHOD_NOTE = (
     "How this was measured: about ten frames a second were read from the clip and "
     "mediapipe Face Mesh placed 468 landmarks and the two irises on each face. Head "
     "movement (turning in the picture, moving, zooming) was removed by aligning each "
-    "frame's landmarks to the face in the first half second. What is left is change in the "
+    "frame's landmarks to the face's first frame, and optical flow between the two then "
+    "showed where each landmark's pixels really went. What is left is change in the "
     "face itself: eye spacing and eye level (from the eye outlines and from the pupils), "
     "jaw width and the position of each eye, brow, the nose, the mouth, the jaw and the "
-    "chin, in per cent of the distance between the eyes. Each is divided by how much it "
-    "wobbles on a steady face; the drift score is the largest of these, so 1 is the "
-    "threshold. The change counts as drift once it stays above 1 for at least 0.3 s."
+    "chin, in per cent of the distance between the eyes, against the face of the first "
+    "half second. Each is divided by how much it wobbles on a steady face; the drift score "
+    "is the largest of these, so 1 is the threshold. The change counts as drift once it "
+    "stays above 1 for at least 0.3 s."
 )
 LIMITS_NOTE = (
-    "Limits: expressions (an open mouth, raised brows) and turning the head away from the "
-    "camera also move landmarks; a change within the first half second becomes part of the "
-    "reference and is not seen; the landmark model smooths unusual faces, so it "
-    "under-states how large a change looks. Check the frames: the measurement points to "
-    "the moment, your eyes confirm it."
+    "Limits: expressions (an open mouth, raised brows) and turning the head away from the"
+    " camera also move landmarks; a change within the first half second becomes part of "
+    "the reference and is not seen; where the flow cannot follow the face (a cut, a hand "
+    "in front of it, a turn of the head) the landmark model stands in, and it smooths "
+    "unusual faces, so it under-states how large a change looks. Check the frames: the "
+    "measurement points to the moment, your eyes confirm it."
 )
 
 

@@ -1,8 +1,8 @@
 """Re-analyse clips kept by ``bench_drift.py --keep DIR`` and print the benchmark's table.
 
 Rendering is most of a benchmark run; this skips it, so a change to the drift method
-can be tried on the same clips in a minute. Tune on the calibration seeds only (101
-and 202), never on the seed the benchmark reports (6):
+can be tried on the same clips in a minute. Tune on the calibration seeds only (101,
+202, 303, 404, 505), never on the seeds the benchmark reports (6 to 10):
     .venv/bin/python benchmarks/bench_drift.py --seed 101 --keep /tmp/drift-101
     .venv/bin/python benchmarks/reanalyse_drift.py --seed 101 /tmp/drift-101
 

@@ -217,6 +217,22 @@ def test_two_faces_are_tracked_apart_by_their_boxes():
     assert np.all(np.diff(first.points[:, :, 0].mean(axis=1)) > 0)  # the one moving right
 
 
+def test_the_tracker_says_which_track_each_face_joined_as_the_frames_come():
+    # The clip analysis follows each face's landmarks by optical flow frame by frame, so
+    # it must know a face's track when the frame arrives, not after the whole clip.
+    left = synthetic_face() + np.array([200, 300])
+    right = synthetic_face(seed=2) + np.array([900, 300])
+    tracker = tracking.Tracker()
+    (first,) = tracker.add(0.0, [left])
+    second_left, newcomer = tracker.add(0.1, [left + np.array([4, 0]), right])
+    assert second_left is first and newcomer is not first
+    swapped = tracker.add(0.2, [right + np.array([0, 3]), left + np.array([8, 0])])
+    assert swapped[0] is newcomer and swapped[1] is first
+    assert len(first.times) == 3 and len(newcomer.times) == 2
+    assert tracker.add(5.0, [left])[0] not in (first, newcomer)  # back after a long gap
+    assert len(tracker.tracks) == 3
+
+
 def test_the_face_reported_is_the_first_to_drift_and_its_moments_become_screenshots():
     from analysis.run import ClipAnalysis, FaceResult
 

@@ -1,0 +1,95 @@
+"""Landmarks followed by optical flow (analysis.flow): a real photo, warped by known amounts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.clips import face_photo
+
+cv2 = pytest.importorskip("cv2", reason="OpenCV comes with the analysis extra (mediapipe)")
+flow = pytest.importorskip("analysis.flow")
+
+BUMP_CENTRE = np.array([175.0, 120.0])  # (x, y) in the photo: the eye on the left
+BUMP_SIGMA = 14.0
+BUMP_SHIFT = np.array([0.0, 4.0])  # pixels, downwards
+# Head movement between the first frame and the later one: 4 degrees, 6 % larger, moved.
+ANGLE, SCALE, MOVE = np.radians(4.0), 1.06, np.array([9.0, -5.0])
+
+
+def photo_gray() -> np.ndarray:
+    return cv2.cvtColor(face_photo(), cv2.COLOR_RGB2GRAY)
+
+
+def first_landmarks() -> np.ndarray:
+    """478 points on the face; the eye corners where drift.eye_centres looks, 60 px apart."""
+    rng = np.random.default_rng(5)
+    points = rng.uniform([130, 60], [300, 230], (478, 2))
+    points[[33, 133]] = [[160, 120], [190, 120]]
+    points[[263, 362]] = [[250, 120], [220, 120]]
+    return points
+
+
+def bump(points: np.ndarray) -> np.ndarray:
+    """How far the local warp moves the picture at ``points``."""
+    weight = np.exp(-((points - BUMP_CENTRE) ** 2).sum(axis=1) / (2 * BUMP_SIGMA**2))
+    return weight[:, None] * BUMP_SHIFT
+
+
+def head_motion(points: np.ndarray) -> np.ndarray:
+    centre = np.array([256.0, 256.0])
+    rotation = np.array([[np.cos(ANGLE), -np.sin(ANGLE)], [np.sin(ANGLE), np.cos(ANGLE)]])
+    return SCALE * (points - centre) @ rotation.T + centre + MOVE
+
+
+def later_frame(gray: np.ndarray) -> np.ndarray:
+    """The photo with the picture near BUMP_CENTRE moved by BUMP_SHIFT, then moved as a head."""
+    height, width = gray.shape
+    xs, ys = np.meshgrid(np.arange(width, dtype=float), np.arange(height, dtype=float))
+    canvas = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    # Invert the head motion exactly, then the bump approximately (it is small and smooth).
+    centre = np.array([256.0, 256.0])
+    rotation = np.array([[np.cos(ANGLE), -np.sin(ANGLE)], [np.sin(ANGLE), np.cos(ANGLE)]])
+    source = (canvas - centre - MOVE) @ rotation / SCALE + centre
+    source = source - bump(source)
+    maps = source.reshape(height, width, 2).astype(np.float32)
+    return cv2.remap(gray, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC)
+
+
+def test_a_shift_the_mesh_follows_only_partly_is_measured_in_full():
+    gray, first = photo_gray(), first_landmarks()
+    # The mesh, like Face Mesh, follows the moved eye only 40 % of the way.
+    mesh_later = head_motion(first + 0.4 * bump(first))
+    followed = flow.FlowFollower(gray, first).follow(later_frame(gray), mesh_later)
+
+    moved = np.linalg.norm(bump(first), axis=1) > 3.0
+    assert moved.sum() >= 3
+    # Back in the first frame's coordinates: the moved points went (nearly) the whole way …
+    true = bump(first)[moved]
+    along = ((followed[moved] - first[moved]) * true).sum(axis=1) / (true**2).sum(axis=1)
+    assert along.min() > 0.8, along
+    np.testing.assert_allclose(followed[moved], (first + bump(first))[moved], atol=0.8)
+    # … and the rest of the face did not move, head movement removed.
+    still = np.linalg.norm(bump(first), axis=1) < 0.05
+    error = np.linalg.norm(followed[still] - first[still], axis=1)
+    assert np.median(error) < 0.2 and np.percentile(error, 90) < 0.5
+
+
+def test_where_the_flow_cannot_follow_the_mesh_stands_in():
+    gray, first = photo_gray(), first_landmarks()
+    mesh_later = head_motion(first + 0.4 * bump(first))
+    # A cut to another picture: the flow there and back does not return to its start.
+    other = np.random.default_rng(1).integers(0, 256, gray.shape, dtype=np.uint8)
+    followed = flow.FlowFollower(gray, first).follow(other, mesh_later)
+
+    mesh_in_first = first + 0.4 * bump(first)  # the mesh, its head motion undone
+    from_mesh = np.linalg.norm(followed - mesh_in_first, axis=1) < 0.05
+    assert from_mesh.mean() > 0.9
+
+
+def test_a_face_too_small_for_the_flow_keeps_the_mesh():
+    gray = photo_gray()
+    tiny = first_landmarks() * 0.03 + 100  # all 478 points within a few pixels
+    later = tiny + np.array([2.0, 1.0])
+    followed = flow.FlowFollower(gray, tiny).follow(gray, later)
+    np.testing.assert_allclose(followed, tiny, atol=1e-6)
