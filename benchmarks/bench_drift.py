@@ -20,6 +20,7 @@ drawing the clips).
 
 Needs the analysis extra (mediapipe, scikit-image). Run from the project root:
     .venv/bin/python benchmarks/bench_drift.py [--clips 30] [--seed 6] [--keep DIR]
+        [--amounts 0.07 0.12]
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ CANVAS = (1280, 720)
 FPS = 25
 ONSET_TOLERANCE_S = 0.2
 WARP_KINDS = ("eye_shift", "eye_spacing", "jaw_squeeze")
+AMOUNTS = (0.07, 0.12)  # the warps' range, as fractions of the eye distance
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def render_clip(scene: Scene, spec: Spec, path: Path) -> None:
             container.mux(packet)
 
 
-def specs(count: int, seed: int) -> list[Spec]:
+def specs(count: int, seed: int, amounts: tuple[float, float] = AMOUNTS) -> list[Spec]:
     rng = np.random.default_rng(seed)
     result = []
     for i in range(count):
@@ -166,7 +168,7 @@ def specs(count: int, seed: int) -> list[Spec]:
                 warp=kind,
                 onset_s=round(float(rng.uniform(1.0, 3.5)), 2) if warped else None,
                 ramp_s=float(rng.choice([0.0, 0.4, 0.8])),
-                amount=float(rng.uniform(0.07, 0.12)),
+                amount=float(rng.uniform(*amounts)),
                 seed=seed * 1000 + i,
             )
         )
@@ -178,6 +180,14 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=30, help="0: measure the speed only")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--keep", type=Path, help="write the clips here and keep them")
+    parser.add_argument(
+        "--amounts",
+        type=float,
+        nargs=2,
+        default=AMOUNTS,
+        metavar=("LOW", "HIGH"),
+        help="warp sizes in fractions of the eye distance (smaller: how small a change is seen)",
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="avadesk-drift-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -199,9 +209,10 @@ def run(args: argparse.Namespace, work: Path) -> None:
 def accuracy(args: argparse.Namespace, scene: Scene, work: Path) -> None:
     print(f"{'clip':<22}{'warp':>8}{'ramp':>6}{'true':>7}{'found':>7}{'error':>7}{'peak':>9}")
     onset_errors: list[float] = []
-    by_size: dict[str, list[bool]] = {"< 0.09": [], ">= 0.09": []}
+    middle = round(sum(args.amounts) / 2, 3)
+    by_size: dict[str, list[bool]] = {f"< {middle}": [], f">= {middle}": []}
     warped_hits = warped_total = clean_quiet = clean_total = 0
-    for spec in specs(args.clips, args.seed):
+    for spec in specs(args.clips, args.seed, tuple(args.amounts)):
         path = work / f"{spec.name}.mp4"
         render_clip(scene, spec, path)
         result = analyse_clip_file(path)
@@ -213,7 +224,7 @@ def accuracy(args: argparse.Namespace, scene: Scene, work: Path) -> None:
             clean_quiet += found is None
         else:
             warped_total += 1
-            size = ">= 0.09" if spec.amount >= 0.09 else "< 0.09"
+            size = f">= {middle}" if spec.amount >= middle else f"< {middle}"
             by_size[size].append(
                 found is not None and abs(found - spec.onset_s) <= ONSET_TOLERANCE_S
             )
