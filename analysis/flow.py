@@ -51,6 +51,8 @@ class FlowFollower:
         x0, y0 = self.origin
         self.first = np.ascontiguousarray(gray[y0 : y0 + self.size[1], x0 : x0 + self.size[0]])
         self.in_crop = self.points - self.origin
+        # A face cut by the frame's edge: the flow knows nothing of the points beyond it.
+        self.seen = np.all((self.in_crop >= 0) & (self.in_crop <= np.array(self.size) - 1), axis=1)
         eye_a, eye_b = eye_centres(self.points)
         self.max_round_trip = MAX_ROUND_TRIP * float(np.linalg.norm(eye_b - eye_a))
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
@@ -74,4 +76,5 @@ class FlowFollower:
         moved = self.in_crop + _sample(there, self.in_crop)
         returned = moved + _sample(back, moved)
         trusted = np.linalg.norm(returned - self.in_crop, axis=1) <= self.max_round_trip
+        trusted &= self.seen
         return np.where(trusted[:, None], moved + self.origin, mesh)

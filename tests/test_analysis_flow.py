@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis import drift
 from tests.clips import face_photo
 
 cv2 = pytest.importorskip("cv2", reason="OpenCV comes with the analysis extra (mediapipe)")
@@ -93,3 +94,18 @@ def test_a_face_too_small_for_the_flow_keeps_the_mesh():
     later = tiny + np.array([2.0, 1.0])
     followed = flow.FlowFollower(gray, tiny).follow(gray, later)
     np.testing.assert_allclose(followed, tiny, atol=1e-6)
+
+
+def test_points_beyond_the_frame_edge_keep_the_mesh():
+    gray = photo_gray()
+    first = first_landmarks() - [150.0, 0.0]  # the face's left part is off the picture
+    beyond = first[:, 0] < 0
+    assert 20 < beyond.sum() < 300
+    # The mesh guesses the unseen part a little lower; the flow has no pixels to say.
+    mesh_later = first + np.where(beyond[:, None], [0.0, 3.0], 0.0)
+    followed = flow.FlowFollower(gray, first).follow(gray, mesh_later)
+    mesh_in_first = drift.robust_similarity(mesh_later, first).apply(mesh_later)
+    np.testing.assert_allclose(followed[beyond], mesh_in_first[beyond], atol=1e-6)
+    # The frame is the same picture, so what is on it did not move.
+    on_picture = first[:, 0] > 10
+    assert np.median(np.linalg.norm(followed[on_picture] - first[on_picture], axis=1)) < 0.2
