@@ -20,7 +20,7 @@ drawing the clips).
 
 Needs the analysis extra (mediapipe, scikit-image). Run from the project root:
     .venv/bin/python benchmarks/bench_drift.py [--clips 30] [--seed 6] [--keep DIR]
-        [--amounts 0.07 0.12]
+        [--amounts 0.07 0.12] [--turn DEGREES]
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ FPS = 25
 ONSET_TOLERANCE_S = 0.2
 WARP_KINDS = ("eye_shift", "eye_spacing", "jaw_squeeze")
 AMOUNTS = (0.07, 0.12)  # the warps' range, as fractions of the eye distance
+FOCAL_IOD = 8.0  # a camera about eight eye distances (half a metre) from the face
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Spec:
     ramp_s: float
     amount: float  # displacement, as a fraction of the eye distance
     seed: int
+    turn_deg: float = 0.0  # the head also turns left and right by up to this much
 
 
 def load_scene() -> Scene:
@@ -118,6 +120,7 @@ def render_clip(scene: Scene, spec: Spec, path: Path) -> None:
     tilt, tilt_hz = math.radians(rng.uniform(2, 6)), rng.uniform(0.1, 0.4)
     phase = rng.uniform(0, 2 * math.pi, 4)
     grain = [rng.normal(0, 3, (*CANVAS[::-1], 3)).astype(np.int16) for _ in range(5)]
+    turn_hz, turn_phase = rng.uniform(0.1, 0.3), rng.uniform(0, 2 * math.pi)
     xs, ys = np.meshgrid(
         np.arange(CANVAS[0], dtype=np.float32), np.arange(CANVAS[1], dtype=np.float32)
     )
@@ -138,6 +141,9 @@ def render_clip(scene: Scene, spec: Spec, path: Path) -> None:
             v = ys - (CANVAS[1] / 2 + shift[1])
             qx = cos * u + sin * v + centre[0]
             qy = -sin * u + cos * v + centre[1]
+            if spec.turn_deg:
+                turn = spec.turn_deg * math.sin(2 * math.pi * turn_hz * t + turn_phase)
+                qx, qy = turned(qx, qy, centre, math.radians(turn), FOCAL_IOD * scene.iod)
             strength = 0.0
             if spec.onset_s is not None and t >= spec.onset_s:
                 strength = 1.0 if spec.ramp_s == 0 else min(1.0, (t - spec.onset_s) / spec.ramp_s)
@@ -155,7 +161,21 @@ def render_clip(scene: Scene, spec: Spec, path: Path) -> None:
             container.mux(packet)
 
 
-def specs(count: int, seed: int, amounts: tuple[float, float] = AMOUNTS) -> list[Spec]:
+def turned(
+    qx: np.ndarray, qy: np.ndarray, centre: np.ndarray, angle: float, focal: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Photo pixels seen at (qx, qy) once the flat photo turns by ``angle`` about the
+    vertical line through ``centre``, with a pinhole camera ``focal`` pixels away."""
+    x, y = qx - centre[0], qy - centre[1]
+    cos, sin = math.cos(angle), math.sin(angle)
+    u = x * focal / (focal * cos - x * sin)
+    v = y * (focal + u * sin) / focal
+    return (u + centre[0]).astype(np.float32), (v + centre[1]).astype(np.float32)
+
+
+def specs(
+    count: int, seed: int, amounts: tuple[float, float] = AMOUNTS, turn_deg: float = 0.0
+) -> list[Spec]:
     rng = np.random.default_rng(seed)
     result = []
     for i in range(count):
@@ -170,6 +190,7 @@ def specs(count: int, seed: int, amounts: tuple[float, float] = AMOUNTS) -> list
                 ramp_s=float(rng.choice([0.0, 0.4, 0.8])),
                 amount=float(rng.uniform(*amounts)),
                 seed=seed * 1000 + i,
+                turn_deg=turn_deg,
             )
         )
     return result
@@ -187,6 +208,13 @@ def main() -> None:
         default=AMOUNTS,
         metavar=("LOW", "HIGH"),
         help="warp sizes in fractions of the eye distance (smaller: how small a change is seen)",
+    )
+    parser.add_argument(
+        "--turn",
+        type=float,
+        default=0.0,
+        metavar="DEGREES",
+        help="the face also turns left and right by up to this much (a flat photo in perspective)",
     )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="avadesk-drift-"))
@@ -212,7 +240,7 @@ def accuracy(args: argparse.Namespace, scene: Scene, work: Path) -> None:
     middle = round(sum(args.amounts) / 2, 3)
     by_size: dict[str, list[bool]] = {f"< {middle}": [], f">= {middle}": []}
     warped_hits = warped_total = clean_quiet = clean_total = 0
-    for spec in specs(args.clips, args.seed, tuple(args.amounts)):
+    for spec in specs(args.clips, args.seed, tuple(args.amounts), args.turn):
         path = work / f"{spec.name}.mp4"
         render_clip(scene, spec, path)
         result = analyse_clip_file(path)
