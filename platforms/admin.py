@@ -5,12 +5,15 @@ from django.db.models import Q
 
 from platforms.models import (
     FAQ,
+    CreditRule,
     ExamplePrompt,
     FailureMode,
     FailureProfile,
+    ModeSymptom,
     NegationCue,
     PlanTier,
     Platform,
+    PlatformModel,
     RiskModifier,
     RiskRule,
     SupportChannel,
@@ -37,7 +40,7 @@ class NotVerifiedRecentlyFilter(admin.SimpleListFilter):
         return queryset
 
 
-SOURCED_FILTERS = (NotVerifiedRecentlyFilter, "keep_admin_edits")
+SOURCED_FILTERS = (NotVerifiedRecentlyFilter, "confidence", "keep_admin_edits")
 
 
 def _keep_if_edited(obj, form) -> None:
@@ -63,51 +66,104 @@ class KnowledgeAdmin(admin.ModelAdmin):
 class PlanTierInline(admin.TabularInline):
     model = PlanTier
     extra = 0
-    fields = ["position", "slug", "name", "source", "verified_on", "keep_admin_edits"]
+    fields = [
+        "position",
+        "slug",
+        "name",
+        "legacy",
+        "watermark",
+        "commercial_use",
+        "source",
+        "confidence",
+        "verified_on",
+        "keep_admin_edits",
+    ]
+
+
+class PlatformModelInline(admin.TabularInline):
+    model = PlatformModel
+    extra = 0
+    fields = ["position", "slug", "name", "source", "confidence", "verified_on", "keep_admin_edits"]
+
+
+class CreditRuleInline(admin.StackedInline):
+    model = CreditRule
+    extra = 0
 
 
 class SupportChannelInline(admin.StackedInline):
     model = SupportChannel
     extra = 0
     filter_horizontal = ["plan_tiers"]
+    fk_name = "platform"
 
 
 @admin.register(Platform)
 class PlatformAdmin(KnowledgeAdmin):
-    list_display = ["name", "vendor", "id_label", "refunds_errors_automatically", "verified_on"]
-    list_filter = [*SOURCED_FILTERS, "refunds_errors_automatically"]
+    list_display = ["name", "vendor", "status", "id_label", "confidence", "verified_on"]
+    list_filter = [*SOURCED_FILTERS, "status", "refunds_errors_automatically"]
     search_fields = ["name", "vendor", "summary", "credit_policy", "source"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [PlanTierInline, SupportChannelInline]
+    inlines = [PlanTierInline, PlatformModelInline, CreditRuleInline, SupportChannelInline]
 
 
 @admin.register(PlanTier)
 class PlanTierAdmin(KnowledgeAdmin):
-    list_display = ["name", "platform", "position", "verified_on"]
+    list_display = [
+        "name",
+        "platform",
+        "position",
+        "legacy",
+        "watermark",
+        "confidence",
+        "verified_on",
+    ]
+    list_filter = ["platform", "legacy", *SOURCED_FILTERS]
+    search_fields = ["name", "platform__name", "notes"]
+
+
+@admin.register(PlatformModel)
+class PlatformModelAdmin(KnowledgeAdmin):
+    list_display = ["name", "platform", "position", "confidence", "verified_on"]
     list_filter = ["platform", *SOURCED_FILTERS]
-    search_fields = ["name", "platform__name"]
+    search_fields = ["name", "slug", "platform__name"]
+
+
+@admin.register(CreditRule)
+class CreditRuleAdmin(KnowledgeAdmin):
+    list_display = ["__str__", "returns_credits", "delay", "confidence", "verified_on"]
+    list_filter = ["platform", "outcome", "returns_credits", *SOURCED_FILTERS]
+    search_fields = ["platform__name", "summary", "advice", "source"]
+    list_select_related = ["platform"]
 
 
 @admin.register(SupportChannel)
 class SupportChannelAdmin(KnowledgeAdmin):
-    list_display = ["name", "platform", "kind", "human_answers", "message_limit", "verified_on"]
+    list_display = ["name", "platform", "kind", "human_answers", "confidence", "verified_on"]
     list_filter = ["platform", "kind", *SOURCED_FILTERS]
     search_fields = ["name", "address", "notes", "platform__name", "source"]
     filter_horizontal = ["plan_tiers"]
 
 
+class ModeSymptomInline(admin.TabularInline):
+    model = ModeSymptom
+    extra = 0
+    fields = ["position", "text", "source", "confidence", "verified_on", "keep_admin_edits"]
+
+
 @admin.register(FailureMode)
 class FailureModeAdmin(KnowledgeAdmin):
-    list_display = ["term", "category", "verified_on"]
-    list_filter = ["category", *SOURCED_FILTERS]
-    search_fields = ["term", "summary", "why"]
+    list_display = ["term", "category", "framing", "predictable", "confidence", "verified_on"]
+    list_filter = ["category", "framing", "predictable", *SOURCED_FILTERS]
+    search_fields = ["term", "summary", "cause"]
     prepopulated_fields = {"slug": ["term"]}
+    inlines = [ModeSymptomInline]
 
 
 class SymptomInline(admin.TabularInline):
     model = Symptom
     extra = 0
-    fields = ["position", "text", "source", "verified_on", "keep_admin_edits"]
+    fields = ["position", "text", "source", "confidence", "verified_on", "keep_admin_edits"]
 
 
 class ExamplePromptInline(admin.StackedInline):
@@ -122,7 +178,7 @@ class FAQInline(admin.StackedInline):
 
 @admin.register(FailureProfile)
 class FailureProfileAdmin(KnowledgeAdmin):
-    list_display = ["__str__", "strength", "wants_start_end_pair", "verified_on"]
+    list_display = ["__str__", "strength", "wants_start_end_pair", "confidence", "verified_on"]
     list_filter = ["platform", "failure_mode", "strength", *SOURCED_FILTERS]
     search_fields = ["platform__name", "failure_mode__term", "description", "cause"]
     list_select_related = ["platform", "failure_mode"]
@@ -132,7 +188,15 @@ class FailureProfileAdmin(KnowledgeAdmin):
 class RiskModifierInline(admin.TabularInline):
     model = RiskModifier
     extra = 0
-    fields = ["platform", "multiplier", "reason", "source", "verified_on", "keep_admin_edits"]
+    fields = [
+        "platform",
+        "multiplier",
+        "reason",
+        "source",
+        "confidence",
+        "verified_on",
+        "keep_admin_edits",
+    ]
 
 
 @admin.register(RiskRule)

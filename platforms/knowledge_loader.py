@@ -3,6 +3,14 @@
 The files are the source of truth. A record edited in the admin is overwritten
 on the next load unless its ``keep_admin_edits`` box is ticked; such records are
 listed in the report so the edit can be copied back into the files.
+
+Every record says where its facts come from (``source``), when a person last
+checked them (``verified_on``) and how far they can be trusted (``confidence``).
+A child record (a plan, a channel, a model, a credit rule, a profile, a symptom …)
+that gives none of the three inherits all three from its parent. A child that
+names a ``source`` of its own must give its own ``confidence`` too, since trust
+belongs to the source: an official help-centre URL under a seed-sourced platform
+is not unverified, and a seed line under an official page is not official.
 """
 
 from __future__ import annotations
@@ -18,18 +26,23 @@ from django.db import models, transaction
 from platforms import preflight
 from platforms.models import (
     FAQ,
+    Confidence,
+    CreditRule,
     ExamplePrompt,
     FailureMode,
     FailureProfile,
+    ModeSymptom,
     NegationCue,
     PlanTier,
     Platform,
+    PlatformModel,
     RiskModifier,
     RiskRule,
     Sourced,
     SupportChannel,
     Symptom,
 )
+from platforms.outcomes import Outcome
 
 
 class KnowledgeError(Exception):
@@ -58,7 +71,14 @@ class LoadReport:
         return text
 
 
-SOURCE_KEYS = ("source", "verified_on")
+SOURCE_KEYS = ("source", "verified_on", "confidence")
+
+
+def inherit(parent: dict, child: dict, *, where: str) -> dict:
+    """The child's data with the parent's source, date and confidence where it gives none."""
+    if "source" in child and "confidence" not in child:
+        raise KnowledgeError(f"{where}: a record with its own source needs its own confidence")
+    return {**{key: parent[key] for key in SOURCE_KEYS if key in parent}, **child}
 
 
 def read_yaml(path: Path) -> Any:
@@ -86,6 +106,15 @@ def _fields(model: type[models.Model], data: dict, *, where: str, extra: tuple =
     missing = required - set(data)
     if missing:
         raise KnowledgeError(f"{where}: missing key(s) {', '.join(sorted(missing))}")
+    for f in model._meta.get_fields():
+        if f.name in data and getattr(f, "choices", None):
+            allowed = [value for value, _ in f.choices]
+            if data[f.name] not in allowed:
+                raise KnowledgeError(
+                    f"{where}: {f.name} is {data[f.name]!r}, not one of {', '.join(allowed)}"
+                )
+    if data.get("confidence") == Confidence.OFFICIAL and "https://" not in data.get("source", ""):
+        raise KnowledgeError(f"{where}: an official fact needs the vendor's page as its source")
     return {k: v for k, v in data.items() if k in names}
 
 
@@ -123,45 +152,96 @@ class Loader:
         slugs = []
         for item in items:
             where = f"failure_modes.yaml: {item.get('slug', '?')}"
-            values = _fields(FailureMode, item, where=where)
+            values = _fields(FailureMode, item, where=where, extra=("symptoms",))
+            _check_mode(values, where)
             slugs.append(values.pop("slug"))
-            self.upsert(FailureMode, {"slug": slugs[-1]}, values)
+            mode = self.upsert(FailureMode, {"slug": slugs[-1]}, values)
+            symptoms = item.get("symptoms", [])
+            for position, symptom in enumerate(symptoms):
+                symptom = symptom if isinstance(symptom, dict) else {"text": symptom}
+                values = _fields(
+                    ModeSymptom, inherit(item, symptom, where=where), where=f"{where}: symptom"
+                )
+                self.upsert(ModeSymptom, {"failure_mode": mode, "position": position}, values)
+            self.delete_missing(mode.mode_symptoms.filter(position__gte=len(symptoms)))
         self.delete_missing(FailureMode.objects.exclude(slug__in=slugs))
 
     def load_platform(self, data: dict, name: str) -> str:
-        children = ("plans", "channels", "profiles")
+        children = ("plans", "channels", "profiles", "models", "credit_rules")
         values = _fields(Platform, data, where=name, extra=children)
         slug = values.pop("slug")
         platform = self.upsert(Platform, {"slug": slug}, values)
-        inherited = {key: data[key] for key in SOURCE_KEYS}
 
         plan_slugs = []
         for position, plan in enumerate(data.get("plans", [])):
-            values = _fields(PlanTier, {**inherited, **plan}, where=f"{name}: plan")
+            where = f"{name}: plan {plan.get('slug', '?')}"
+            values = _fields(PlanTier, inherit(data, plan, where=where), where=where)
             plan_slugs.append(values.pop("slug"))
             values["position"] = position
             self.upsert(PlanTier, {"platform": platform, "slug": plan_slugs[-1]}, values)
         self.delete_missing(platform.plans.exclude(slug__in=plan_slugs))
 
-        channel_slugs = []
+        model_slugs = []
+        for position, model in enumerate(data.get("models", [])):
+            where = f"{name}: model {model.get('slug', '?')}"
+            values = _fields(PlatformModel, inherit(data, model, where=where), where=where)
+            model_slugs.append(values.pop("slug"))
+            values["position"] = position
+            self.upsert(PlatformModel, {"platform": platform, "slug": model_slugs[-1]}, values)
+        self.delete_missing(platform.ai_models.exclude(slug__in=model_slugs))
+
+        outcomes = []
+        for rule in data.get("credit_rules", []):
+            where = f"{name}: credit rule {rule.get('outcome', '?')}"
+            values = _fields(CreditRule, inherit(data, rule, where=where), where=where)
+            outcome = values.pop("outcome")
+            if outcome in outcomes:
+                raise KnowledgeError(f"{where}: a second rule for the same outcome")
+            outcomes.append(outcome)
+            self.upsert(CreditRule, {"platform": platform, "outcome": outcome}, values)
+        self.delete_missing(platform.credit_rules.exclude(outcome__in=outcomes))
+
+        channels = []
         for position, channel in enumerate(data.get("channels", [])):
             where = f"{name}: channel {channel.get('slug', '?')}"
             values = _fields(
-                SupportChannel, {**inherited, **channel}, where=where, extra=("plans",)
+                SupportChannel,
+                inherit(data, channel, where=where),
+                where=where,
+                extra=("plans", "escalates_to"),
             )
-            channel_slugs.append(values.pop("slug"))
             values["position"] = position
             obj = self.upsert(
-                SupportChannel, {"platform": platform, "slug": channel_slugs[-1]}, values
+                SupportChannel, {"platform": platform, "slug": values.pop("slug")}, values
             )
             self.set_channel_plans(obj, platform, channel.get("plans", []), where)
-        self.delete_missing(platform.channels.exclude(slug__in=channel_slugs))
+            channels.append((obj, channel, where))
+        self.delete_missing(
+            platform.channels.exclude(slug__in=[obj.slug for obj, _, _ in channels])
+        )
+        # Set once every channel of the platform exists, so a channel may name a later one.
+        for obj, channel, where in channels:
+            self.set_escalation(obj, platform, channel.get("escalates_to"), where)
 
         mode_slugs = []
         for profile in data.get("profiles", []):
-            mode_slugs.append(self.load_profile(platform, profile, inherited, name))
+            mode_slugs.append(self.load_profile(platform, profile, data, name))
         self.delete_missing(platform.profiles.exclude(failure_mode__slug__in=mode_slugs))
         return slug
+
+    def set_escalation(
+        self, channel: SupportChannel, platform: Platform, slug: str | None, where: str
+    ) -> None:
+        target = None
+        if slug:
+            target = platform.channels.filter(slug=slug).exclude(pk=channel.pk).first()
+            if target is None:
+                raise KnowledgeError(f"{where}: escalates_to {slug!r} is not another channel")
+        if channel.keep_admin_edits or channel.escalates_to_id == (target.pk if target else None):
+            return
+        channel.escalates_to = target
+        channel.save(update_fields=["escalates_to"])
+        self.report.updated += 1
 
     def set_channel_plans(
         self, channel: SupportChannel, platform: Platform, slugs: list[str], where: str
@@ -175,10 +255,11 @@ class Loader:
             channel.plan_tiers.set(plans)
             self.report.updated += 1
 
-    def load_profile(self, platform: Platform, data: dict, inherited: dict, name: str) -> str:
+    def load_profile(self, platform: Platform, data: dict, parent: dict, name: str) -> str:
         children = ("failure_mode", "symptoms", "examples", "faqs")
         where = f"{name}: profile {data.get('failure_mode', '?')}"
-        values = _fields(FailureProfile, {**inherited, **data}, where=where, extra=children)
+        data = inherit(parent, data, where=where)
+        values = _fields(FailureProfile, data, where=where, extra=children)
         try:
             mode = FailureMode.objects.get(slug=data["failure_mode"])
         except (KeyError, FailureMode.DoesNotExist):
@@ -195,7 +276,8 @@ class Loader:
 
     def load_children(self, profile, model, manager, items, inherited, where) -> None:
         for position, item in enumerate(items):
-            values = _fields(model, {**inherited, **item}, where=f"{where}: {model.__name__}")
+            child = f"{where}: {model.__name__}"
+            values = _fields(model, inherit(inherited, item, where=child), where=child)
             self.upsert(model, {"profile": profile, "position": position}, values)
         self.delete_missing(manager.filter(position__gte=len(items)))
 
@@ -225,12 +307,11 @@ class Loader:
         # Links between rules are set once every rule exists, so a rule may require a later one.
         for rule, item, where in loaded:
             self.link_rule(rule, item, where)
-            inherited = {key: item[key] for key in SOURCE_KEYS}
             platform_slugs = []
             for modifier in item.get("modifiers", []):
                 values = _fields(
                     RiskModifier,
-                    {**inherited, **modifier},
+                    inherit(item, modifier, where=f"{where}: modifier"),
                     where=f"{where}: modifier",
                     extra=("platform",),
                 )
@@ -267,6 +348,18 @@ class Loader:
             changed = True
         if changed:
             self.report.updated += 1
+
+
+def _check_mode(values: dict, where: str) -> None:
+    """Refuse an outcome slug the wizard does not know, or a reference without a URL."""
+    unknown = set(values.get("outcomes", [])) - set(Outcome.values)
+    if unknown:
+        raise KnowledgeError(f"{where}: outcomes {', '.join(sorted(unknown))} are not outcomes")
+    for reference in values.get("references", []):
+        if not isinstance(reference, dict) or set(reference) != {"title", "url"}:
+            raise KnowledgeError(f"{where}: a reference needs a title and a url: {reference!r}")
+        if not str(reference["url"]).startswith("https://"):
+            raise KnowledgeError(f"{where}: reference {reference['title']!r} needs an https URL")
 
 
 def _validate(obj: models.Model, where: str) -> None:

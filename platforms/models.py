@@ -15,7 +15,17 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from platforms.outcomes import Outcome
+
 STALE_AFTER = timedelta(days=180)
+
+
+class Confidence(models.TextChoices):
+    """How far a fact can be trusted, by who said it."""
+
+    OFFICIAL = "official", "Official (the vendor's own page)"
+    REPORTED = "reported", "Reported (a third party describing the vendor)"
+    UNVERIFIED = "unverified", "Unverified"
 
 
 class Sourced(models.Model):
@@ -23,6 +33,12 @@ class Sourced(models.Model):
         max_length=400, help_text="Seed file name or URL the facts of this record come from."
     )
     verified_on = models.DateField(help_text="When a person last checked these facts.")
+    confidence = models.CharField(
+        max_length=12,
+        choices=Confidence.choices,
+        help_text="Official: the vendor's own page says it. Reported: a third party does. "
+        "Unverified: nobody trustworthy has confirmed it.",
+    )
     keep_admin_edits = models.BooleanField(
         default=False,
         help_text="Tick after editing in the admin: load_knowledge then leaves this record "
@@ -38,6 +54,10 @@ class Sourced(models.Model):
 
 
 class Platform(Sourced):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISCONTINUED = "discontinued", "Discontinued"
+
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=80)
     vendor = models.CharField(max_length=80)
@@ -67,6 +87,13 @@ class Platform(Sourced):
     refunds_errors_automatically = models.BooleanField(
         null=True, help_text="Does the platform return credits by itself when a run errors?"
     )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    discontinued_on = models.DateField(
+        null=True, blank=True, help_text="When generation stopped for good (the last surface)."
+    )
+    lifecycle_note = models.TextField(
+        blank=True, help_text="What the platform's status means for a ticket, in plain words."
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -76,6 +103,14 @@ class Platform(Sourced):
 
     def get_absolute_url(self) -> str:
         return reverse("platforms:detail", args=[self.slug])
+
+    @property
+    def is_discontinued(self) -> bool:
+        return self.status == self.Status.DISCONTINUED
+
+    def credit_rule(self, outcome: str) -> CreditRule | None:
+        """What the platform says happens to the credits when a generation ends this way."""
+        return self.credit_rules.filter(outcome=outcome).first()
 
     def channel_rows(self) -> list[tuple[list[PlanTier], list[SupportChannel]]]:
         """Plans grouped by the support channels they share, in plan order."""
@@ -99,11 +134,76 @@ class Platform(Sourced):
         return text if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]{5,127}", text) else None
 
 
+class PlatformModel(Sourced):
+    """A generator model a platform hosts (Gen-4, Veo 3.1, Seedance 2.0 …).
+
+    The support channel and the credit rule stay with the platform: the model only
+    describes which generator made the clip.
+    """
+
+    platform = models.ForeignKey(Platform, models.CASCADE, related_name="ai_models")
+    slug = models.SlugField()
+    name = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["platform", "position"]
+        verbose_name = "model on a platform"
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "slug"], name="unique_model_per_platform")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform.name}: {self.name}"
+
+
+class CreditRule(Sourced):
+    """What a platform says happens to the credits when a generation ends one way."""
+
+    platform = models.ForeignKey(Platform, models.CASCADE, related_name="credit_rules")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    returns_credits = models.BooleanField(
+        null=True, help_text="Do the credits come back by themselves? Empty: unknown."
+    )
+    delay = models.CharField(
+        max_length=80, blank=True, help_text="How long that takes, e.g. “within a few minutes”."
+    )
+    summary = models.TextField(help_text="The rule in AVA's own words.")
+    advice = models.TextField(
+        blank=True,
+        help_text="What to do first, e.g. the vendor's feedback button for a moderation block.",
+    )
+
+    class Meta:
+        ordering = ["platform", "outcome"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "outcome"], name="unique_credit_rule_per_outcome"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform.name}: {self.get_outcome_display()}"
+
+
 class PlanTier(Sourced):
     platform = models.ForeignKey(Platform, models.CASCADE, related_name="plans")
     slug = models.SlugField()
     name = models.CharField(max_length=60)
     position = models.PositiveSmallIntegerField(default=0)
+    legacy = models.BooleanField(
+        default=False, help_text="Retired: no longer sold, but some accounts still have it."
+    )
+    watermark = models.BooleanField(
+        null=True, help_text="Does output on this plan carry a visible watermark? Empty: unknown."
+    )
+    commercial_use = models.BooleanField(
+        null=True, help_text="May output on this plan be used commercially? Empty: unknown."
+    )
+    max_resolution = models.CharField(
+        max_length=40, blank=True, help_text="Highest resolution, e.g. 1080p; blank: unknown."
+    )
+    notes = models.TextField(blank=True, help_text="Other entitlements a ticket may depend on.")
 
     class Meta:
         ordering = ["platform", "position"]
@@ -142,6 +242,17 @@ class SupportChannel(Sourced):
     accepts_attachments = models.BooleanField(null=True)
     accepts_pdf = models.BooleanField(null=True)
     notes = models.TextField(blank=True)
+    usual_reply_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The channel's usual wait for an answer. Empty: unknown."
+    )
+    escalates_to = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="escalated_from",
+        help_text="The next channel to try when this one gives no answer.",
+    )
 
     class Meta:
         ordering = ["platform", "position"]
@@ -158,19 +269,61 @@ class SupportChannel(Sourced):
 
 
 class FailureMode(Sourced):
+    class Framing(models.TextChoices):
+        ENTITLEMENT = "entitlement", "Entitlement: a stated rule or paid-for spec was not met"
+        GOODWILL = "goodwill", "Goodwill: the output finished but is defective"
+        FEEDBACK = "feedback", "Feedback: the vendor's own feedback route comes first"
+
     slug = models.SlugField(unique=True)
     term = models.CharField(max_length=120, unique=True)
     category = models.CharField(max_length=40)
     summary = models.TextField(help_text="Plain words, one or two sentences.")
-    why = models.TextField()
+    cause = models.TextField(help_text="Why it happens, as far as public sources say.")
     risk_factors = models.JSONField(default=list, blank=True)
     prevention = models.JSONField(default=list, blank=True)
+    framing = models.CharField(max_length=12, choices=Framing.choices, default=Framing.GOODWILL)
+    outcomes = models.JSONField(
+        default=list, blank=True, help_text='Outcome slugs this mode belongs to, e.g. ["defect"].'
+    )
+    evidence = models.JSONField(
+        default=list, blank=True, help_text="The evidence that makes a ticket about it strong."
+    )
+    references = models.JSONField(
+        default=list, blank=True, help_text='Public references: [{"title": …, "url": …}].'
+    )
+    predictable = models.BooleanField(
+        default=False, help_text="Can pre-flight assess its risk from a prompt?"
+    )
 
     class Meta:
         ordering = ["term"]
 
     def __str__(self) -> str:
         return self.term
+
+    @property
+    def why(self) -> str:
+        # The old name, kept while templates outside this app still read it.
+        return self.cause
+
+
+class ModeSymptom(Sourced):
+    """An observable symptom of a failure mode, the same on every platform."""
+
+    failure_mode = models.ForeignKey(FailureMode, models.CASCADE, related_name="mode_symptoms")
+    text = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["failure_mode", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["failure_mode", "position"], name="unique_mode_symptom_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class FailureProfile(Sourced):

@@ -17,7 +17,16 @@ def admin_client(client, db):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "model", ["platform", "plantier", "supportchannel", "failuremode", "failureprofile"]
+    "model",
+    [
+        "platform",
+        "plantier",
+        "platformmodel",
+        "creditrule",
+        "supportchannel",
+        "failuremode",
+        "failureprofile",
+    ],
 )
 def test_every_knowledge_table_has_a_searchable_admin(admin_client, model):
     assert admin_client.get(f"/admin/platforms/{model}/?q=face").status_code == 200

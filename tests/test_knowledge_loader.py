@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from platforms.knowledge_loader import KnowledgeError, load_knowledge
-from platforms.models import FailureProfile, Platform, SupportChannel
+from platforms.models import FailureMode, FailureProfile, Platform, SupportChannel
 
 
 def snapshot() -> dict:
@@ -66,8 +66,14 @@ def test_a_deleted_child_comes_back_on_reload(kling):
     assert profile.examples.count() == count
 
 
+HEAD = (
+    "slug: x\nname: X\nvendor: V\nid_label: ID\nsource: s\nverified_on: 2026-01-01\n"
+    "confidence: unverified\n"
+)
+
+
 def write_knowledge(tmp_path: Path, platform_yaml: str) -> Path:
-    (tmp_path / "platforms").mkdir()
+    (tmp_path / "platforms").mkdir(parents=True)
     (tmp_path / "failure_modes.yaml").write_text(
         (settings.KNOWLEDGE_DIR / "failure_modes.yaml").read_text()
     )
@@ -79,8 +85,7 @@ def write_knowledge(tmp_path: Path, platform_yaml: str) -> Path:
 def test_a_misspelt_key_is_refused_with_its_file_name(tmp_path):
     directory = write_knowledge(
         tmp_path,
-        "slug: x\nname: X\nvendor: V\nid_label: ID\nsource: s\nverified_on: 2026-01-01\n"
-        "summmary: typo\n",
+        HEAD + "summmary: typo\n",
     )
     with pytest.raises(KnowledgeError, match=r"x.yaml: unknown key\(s\) summmary"):
         load_knowledge(directory)
@@ -97,8 +102,111 @@ def test_a_fact_without_a_source_is_refused(tmp_path):
 def test_a_profile_naming_an_unknown_failure_mode_is_refused(tmp_path):
     directory = write_knowledge(
         tmp_path,
-        "slug: x\nname: X\nvendor: V\nid_label: ID\nsource: s\nverified_on: 2026-01-01\n"
-        "profiles:\n  - failure_mode: nope\n    strength: high\n    description: d\n",
+        HEAD + "profiles:\n  - failure_mode: nope\n    strength: high\n    description: d\n",
     )
     with pytest.raises(KnowledgeError, match=r"not in failure_modes\.yaml"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_a_fact_without_a_confidence_is_refused(tmp_path):
+    directory = write_knowledge(
+        tmp_path, "slug: x\nname: X\nvendor: V\nid_label: ID\nsource: s\nverified_on: 2026-01-01\n"
+    )
+    with pytest.raises(KnowledgeError, match=r"x.yaml: missing key\(s\) confidence"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_a_confidence_that_is_not_a_level_is_refused(tmp_path):
+    directory = write_knowledge(tmp_path, HEAD.replace("unverified", "certain"))
+    with pytest.raises(KnowledgeError, match=r"confidence is 'certain', not one of official"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_an_official_fact_must_cite_a_web_page(tmp_path):
+    directory = write_knowledge(tmp_path, HEAD.replace("unverified", "official"))
+    with pytest.raises(KnowledgeError, match=r"official fact needs the vendor's page"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_a_child_inherits_source_date_and_confidence_unless_it_names_its_own_source(tmp_path):
+    directory = write_knowledge(tmp_path, HEAD + "plans:\n  - slug: free\n    name: Free\n")
+    load_knowledge(directory)
+    plan = Platform.objects.get(slug="x").plans.get()
+    assert (plan.source, plan.confidence) == ("s", "unverified")
+
+    directory = write_knowledge(
+        tmp_path / "b",
+        HEAD + "plans:\n  - slug: free\n    name: Free\n    source: https://x.example/p\n",
+    )
+    with pytest.raises(KnowledgeError, match=r"plan free: a record with its own source needs"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_models_credit_rules_and_channel_escalation_load(tmp_path):
+    directory = write_knowledge(
+        tmp_path,
+        HEAD + "models:\n  - slug: gen-4\n    name: Gen-4\n"
+        "credit_rules:\n  - outcome: error\n    returns_credits: true\n"
+        "    delay: within a few minutes\n    summary: Errors give the credits back.\n"
+        "channels:\n  - slug: form\n    name: Form\n    kind: web_form\n"
+        "    escalates_to: mail\n  - slug: mail\n    name: Mail\n    kind: email\n",
+    )
+    load_knowledge(directory)
+    platform = Platform.objects.get(slug="x")
+    assert platform.ai_models.get().name == "Gen-4"
+    assert platform.credit_rule("error").delay == "within a few minutes"
+    assert platform.credit_rule("moderation") is None
+    assert platform.channels.get(slug="form").escalates_to.slug == "mail"
+    assert load_knowledge(directory).changed == 0
+
+
+@pytest.mark.django_db
+def test_a_second_credit_rule_for_one_outcome_is_refused(tmp_path):
+    rule = "  - outcome: error\n    summary: s\n"
+    directory = write_knowledge(tmp_path, HEAD + "credit_rules:\n" + rule + rule)
+    with pytest.raises(KnowledgeError, match=r"a second rule for the same outcome"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_a_credit_rule_for_an_unknown_outcome_is_refused(tmp_path):
+    directory = write_knowledge(
+        tmp_path, HEAD + "credit_rules:\n  - outcome: vanished\n    summary: s\n"
+    )
+    with pytest.raises(KnowledgeError, match=r"outcome is 'vanished'"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_an_escalation_to_a_channel_that_does_not_exist_is_refused(tmp_path):
+    directory = write_knowledge(
+        tmp_path,
+        HEAD + "channels:\n  - slug: form\n    name: Form\n    kind: web_form\n"
+        "    escalates_to: nowhere\n",
+    )
+    with pytest.raises(KnowledgeError, match=r"escalates_to 'nowhere' is not another channel"):
+        load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_every_failure_mode_has_catalogue_symptoms_that_inherit_its_source():
+    for mode in FailureMode.objects.all():
+        symptoms = list(mode.mode_symptoms.all())
+        assert 4 <= len(symptoms) <= 6, mode
+        assert all(s.source == mode.source and s.confidence == mode.confidence for s in symptoms)
+
+
+@pytest.mark.django_db
+def test_a_failure_mode_naming_an_unknown_outcome_is_refused(tmp_path):
+    directory = write_knowledge(tmp_path, HEAD)
+    modes = (directory / "failure_modes.yaml").read_text()
+    (directory / "failure_modes.yaml").write_text(
+        modes.replace("outcomes: [defect]", "outcomes: [defect, vanished]", 1)
+    )
+    with pytest.raises(KnowledgeError, match=r"outcomes vanished are not outcomes"):
         load_knowledge(directory)
