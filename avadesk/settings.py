@@ -7,7 +7,9 @@ Django's immediate task backend and nothing else to install.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -20,20 +22,59 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """A yes/no variable: anything but the usual words is a mistake, not a "no"."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; it is {value!r}."
+    )
 
 
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; it is {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; it is {number}.")
+    return number
+
+
+def env_choice(name: str, choices: dict[str, str], default: str) -> str:
+    """The value that a variable's word stands for, e.g. TASKS_BACKEND=database."""
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(sorted(choices))}; it is {value!r}."
+        )
+    return choices[value]
 
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate such as 30/h: checked here, or a typo fails on the first request."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"\d+/\d*[smhd]", value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 30/h (count/s, m, h or d); it is {value!r}."
+        )
+    return value
 
 
 DEBUG = env_bool("DEBUG", default=True)
@@ -58,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "avadesk",
     "platforms",
     "tickets",
     "analysis",
@@ -104,8 +146,21 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite under threaded workers: WAL lets readers run beside the one writer;
+    # IMMEDIATE takes the write lock when a transaction starts, so two transactions that
+    # read and then write queue on the busy timeout instead of one failing with
+    # "database is locked"; the timeout covers the longest write (an analysis applied
+    # to a case, a page of screenshots) with room to spare.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_S", 30, minimum=1),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -124,10 +179,18 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE are received into this folder, which
+# belongs to the app alone: a worker killed mid-upload leaves its half file here, and
+# cleanup_orphans empties it of anything older than the grace period.
+UPLOAD_TEMP_DIR = Path(env_str("UPLOAD_TEMP_DIR", str(BASE_DIR / "tmp" / "uploads")))
+FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TEMP_DIR)
+# cleanup_orphans leaves files younger than this alone: an upload is stored before the row
+# that names it commits, and a clip is copied here while it is analysed.
+ORPHAN_GRACE_S = env_int("ORPHAN_GRACE_S", 60 * 60, minimum=0)
 
 # Case files are private: they are never served from MEDIA_URL, only through
 # views that check the case's private link, so the storage needs no public URL.
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -150,22 +213,34 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
 
 TASKS = {
     "default": {
-        "BACKEND": {
-            "immediate": "django.tasks.backends.immediate.ImmediateBackend",
-            "database": "django_tasks_db.DatabaseBackend",
-            "dummy": "django.tasks.backends.dummy.DummyBackend",
-        }[env_str("TASKS_BACKEND", "immediate")]
+        "BACKEND": env_choice(
+            "TASKS_BACKEND",
+            {
+                "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+                "database": "django_tasks_db.DatabaseBackend",
+                "dummy": "django.tasks.backends.dummy.DummyBackend",
+            },
+            default="immediate",
+        )
     }
 }
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache"
-        if env_str("CACHE_BACKEND") == "database"
-        else "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": env_choice(
+            "CACHE_BACKEND",
+            {
+                "local": "django.core.cache.backends.locmem.LocMemCache",
+                "database": "django.core.cache.backends.db.DatabaseCache",
+            },
+            default="local",
+        ),
         "LOCATION": "avadesk_cache",
     }
 }
+
+# /healthz fails when a task has waited this long for a worker (TASKS_BACKEND=database).
+HEALTHZ_TASK_STALE_S = env_int("HEALTHZ_TASK_STALE_S", 300, minimum=1)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 90  # "my cases" should outlive a browser restart
@@ -195,6 +270,11 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer's probe may come over plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# manage.py check --deploy (run by scripts/serve) refuses SQLite unless this is set.
+ALLOW_SQLITE_IN_PRODUCTION = env_bool("ALLOW_SQLITE_IN_PRODUCTION", default=False)
 
 # Request size limits: uploads are streamed to disk above 2.5 MB and refused above these.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1 * 1024 * 1024
@@ -208,17 +288,21 @@ MAX_UPLOAD_REQUEST_BYTES = env_int("MAX_UPLOAD_REQUEST_BYTES", 210 * 1024 * 1024
 
 # Rate limits per client IP (django-ratelimit). Behind a proxy, make sure REMOTE_ADDR is the
 # client's address (e.g. with the proxy's real-IP module), or every user shares one limit.
-RATE_CASE_CREATION = env_str("RATE_CASE_CREATION", "30/h")
-RATE_UPLOADS = env_str("RATE_UPLOADS", "120/h")
-RATE_API = env_str("RATE_API", "120/m")
+RATE_CASE_CREATION = env_rate("RATE_CASE_CREATION", "30/h")
+RATE_UPLOADS = env_rate("RATE_UPLOADS", "120/h")
+RATE_API = env_rate("RATE_API", "120/m")
 RATELIMIT_VIEW = "avadesk.views.rate_limited"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", {n.lower(): n for n in LOG_LEVELS}, "warning"),
+    },
 }
 
 # Where the reviewable knowledge files live (see README: "The knowledge base").

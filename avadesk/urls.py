@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from avadesk.views import healthz
+
 admin.site.site_header = "AVA Desk knowledge base"
 
 urlpatterns = [
@@ -10,4 +12,5 @@ urlpatterns = [
     path("", include("analysis.urls")),  # before tickets: its <slug:step> would catch these
     path("", include("tickets.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]

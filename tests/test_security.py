@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "avadesk.example",
+    "ALLOW_SQLITE_IN_PRODUCTION": "1",
 }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django_ratelimit.decorators import ratelimit
@@ -60,8 +61,12 @@ def start(request: HttpRequest) -> HttpResponse:
             )
             case.reach("result")
             wizard.save_step(wizard.STEP_BY_SLUG["platform"], case, form.cleaned_data)
-            case.save()
-            _remember(request, case)
+            # The case and the session that links to it commit together: a case whose
+            # link was never stored would be a draft nobody can reach.
+            with transaction.atomic():
+                case.save()
+                _remember(request, case)
+                request.session.save()
             return redirect(case.step_url("result"))
     else:
         platform = Platform.objects.filter(slug=request.GET.get("platform", "")).first()
