@@ -4,43 +4,49 @@ Input is one tracked face: ``times`` (N,) in seconds and ``points`` (N, 478, D) 
 D = 2 or 3, in pixels of one frame size (mediapipe Face Mesh indices: 468 mesh points,
 then 5 points of each iris; 468 without the irises works too, less sensitively). The
 clip analysis passes the landmarks as optical flow followed them (``analysis.flow``),
-which follows a change further than the mesh does. For each frame:
+which follows a change further than the mesh does, and says per frame how far the head
+is turned and whether the face is whole in the picture. For each frame:
 
 1. Rigid head motion is removed: a similarity transform (rotation, uniform scale,
    translation; Umeyama's least squares on the 468 mesh points, made robust by
    re-weighting points that fit badly) maps the landmarks onto a reference face, the
-   Procrustes mean of the frames in the track's first ``REFERENCE_S`` seconds.
+   Procrustes mean of the steadiest ``REFERENCE_S`` seconds among the first
+   ``REFERENCE_SEARCH_S`` seconds in which the face is whole and not turned.
 2. Geometry is measured in the reference's face axes (x along the eye line, y down the
-   face) and divided by the reference's eye distance (between the eye centres), so a
-   number reads as "per cent of the eye distance". Five measures compare two sides of
-   the face (eye spacing between the eye corners, eye level between the whole eye
-   outlines, the same two between the irises, jaw width), which cancels most landmark
-   wobble and a change of gaze (both irises move together);
-   nine follow one feature each (an eye, a brow, the nose, the mouth, a side of the
-   jaw, the chin). The NME (mean distance of all 468 points) is kept for reference.
+   face) and divided by the reference's eye distance, so a number reads as "per cent of
+   the eye distance". *Widths* are distances between two groups of points (eye spacing,
+   pupil distance, jaw, nose, mouth, each eye's width, the face's width and height):
+   a feature that grows on both sides grows in width even though its centre stays put.
+   *Levels* compare the height of the two eyes (outlines and pupils). *Moves* follow
+   one feature's centre (an eye, a brow, the nose, the mouth, a side of the jaw, the
+   chin, the sides of the face by the ears). The NME (mean distance of all 468 points)
+   is kept for reference.
 3. Each measure is smoothed (a running median over ``SMOOTHING_S``) and divided by its
    tolerance: how far it wanders on a steady face under camera motion. The *drift
-   score* is the largest of these ratios; 1 is the threshold. A feature is used rather
-   than the whole face because a failure is usually local: an eye that slides moves 16
-   of 468 points, which barely moves the NME.
-4. The onset is the first time the score rises above the threshold and stays there for
-   ``MIN_DURATION_S``, traced back to the foot of the rise of the measure that crossed:
-   the best least-squares fit of a level followed by a rise (see ``_trace_back``), so a
-   slow drift is dated where it began, not where it became large. The worst moment is
-   where the score first comes within 5 % of its peak.
+   score* is the largest of these ratios; 1 is the threshold.
+4. Drift is found when the score stays above the threshold for ``MIN_DURATION_S``. It is
+   dated on the measure that crossed, unsmoothed: a CUSUM (cumulative sum of the excess
+   over half-way between the reference level and the threshold) says where the change
+   that crossed began to build up, even if it sat just under the threshold for a while,
+   and a two-segment fit (a level, then a ramp of any length to a new level) around
+   that start puts the onset at the foot of the change.
+5. Frames where the head is turned more than ``MAX_TURN_DEG`` from the reference, or
+   the face is partly out of the picture, are *not assessed*: they count for neither
+   the score nor the onset, and the result says so for that stretch.
 
 The tolerances are 1.25 times the largest smoothed value seen in the clean synthetic
-clips of benchmarks/bench_drift.py seeds 101, 202, 303, 404 and 505, on the flow-followed
-landmarks or on the mesh alone, whichever wanders more (benchmarks/calibrate_drift.py
-prints them; the two sides of the face share the larger side's), not the seeds the
-benchmark reports. The mesh counts because it stands in where the flow is not trusted,
-and because a flat photograph makes the flow look steadier than a real face will.
+clips of the tuning seeds of benchmarks/bench_drift.py (benchmarks/calibrate_drift.py
+prints them; the two sides of the face share the larger side's), never the seeds the
+benchmark reports.
 
-Limits (also stated to users): an expression (an open mouth, raised brows, a turn of the
-head out of the picture plane) moves landmarks as much as a failure does; a face that
-drifts within the first half second becomes part of the reference; the landmark model
-pulls unusual faces towards normal ones, so where it stands in for the flow it reports
-less change than there is.
+Sides: "A" is the side on the left of the picture, which in an unmirrored shot is the
+person's *right*; the words always name the person's side and say where it is in the
+picture, since a support agent looks at the picture.
+
+Limits (also stated to users): an expression (an open mouth, raised brows) moves
+landmarks as much as a failure does; a face that drifts within the reference stretch
+becomes part of the reference; the landmark model pulls unusual faces towards normal
+ones, so where it stands in for the flow it reports less change than there is.
 """
 
 from __future__ import annotations
@@ -55,35 +61,46 @@ from tickets.timestamps import format_tenths as clock
 Array = NDArray[np.float64]
 
 REFERENCE_S = 0.5
+REFERENCE_SEARCH_S = 1.0  # the reference starts within this long of the face's first frame
 MIN_REFERENCE_FRAMES = 3
 SMOOTHING_S = 0.5
 NOISE_SIGMAS = 5.0  # the threshold also stays this far above the reference frames' spread
 MIN_DURATION_S = 0.3
-TRACE_BACK_S = 2.0  # how far before the crossing a rise is looked for
-LEVEL_S = 0.6  # how long before a rise the level it rose from is fitted
+FIT_BEFORE_S = 1.0  # the two-segment fit looks this far before the CUSUM's start
+FIT_AFTER_S = 1.0  # and this far after it
 MIN_LEVEL_SAMPLES = 3
-MIN_RISE_S = 0.15  # a rise bends only after this long
 FACE_POINTS = 468  # the mesh; the alignment fits these, not the irises, which follow gaze
 MAX_GAP_S = 0.5  # a longer gap without the face ends a run above the threshold
 NOTABLE = 0.02  # a change under 2 % of the eye distance is not worth a sentence
+MAX_TURN_DEG = 8.0  # as the landmark model estimates the turn; beyond it, not assessed
+TURNED = "the head is turned away from the camera"
+OUT_OF_PICTURE = "the face is partly out of the picture"
 
-# Mediapipe Face Mesh indices. "A" is the eye on the left of the picture (the person's
-# right eye in a frontal, unmirrored shot), "B" the one on the right.
+# Mediapipe Face Mesh indices. "A" is the side on the left of the picture (the person's
+# right in a frontal, unmirrored shot), "B" the one on the right.
 EYE_A = [7, 33, 133, 144, 145, 153, 154, 155, 157, 158, 159, 160, 161, 163, 173, 246]
 EYE_B = [249, 263, 362, 373, 374, 380, 381, 382, 384, 385, 386, 387, 388, 390, 398, 466]
-EYE_A_CORNERS = [33, 133]
+EYE_A_CORNERS = [33, 133]  # outer, inner
 EYE_B_CORNERS = [263, 362]
 BROW_A = [46, 52, 53, 55, 63, 65, 66, 70, 105, 107]
 BROW_B = [276, 282, 283, 285, 293, 295, 296, 300, 334, 336]
 NOSE = [1, 2, 4, 5, 6, 19, 45, 48, 64, 94, 97, 98, 115, 168, 195, 197, 220, 275, 278, 294]
 NOSE += [326, 327, 344, 440]
+NOSE_WING_A = [48, 64, 98, 102, 129]  # the nostril's outer wing
+NOSE_WING_B = [278, 294, 327, 331, 358]
 MOUTH = [0, 17, 37, 39, 40, 61, 84, 91, 146, 181, 185, 267, 269, 270, 291, 314, 321, 375]
 MOUTH += [405, 409]
+MOUTH_CORNER_A = [61, 146, 185]
+MOUTH_CORNER_B = [291, 375, 409]
 JAW_A = [58, 136, 172]  # the jaw's corner on the left of the picture
 JAW_B = [288, 365, 397]
 JAW_SIDE_A = [58, 132, 136, 149, 150, 172, 176]
 JAW_SIDE_B = [288, 361, 365, 378, 379, 397, 400]
 CHIN = [148, 149, 152, 176, 377, 378, 400]
+EAR_A = [93, 127, 162, 234]  # the face's outline beside the ear (the mesh has no ear)
+EAR_B = [323, 356, 389, 454]
+FOREHEAD = [10, 109, 338]
+CHIN_BOTTOM = [148, 152, 377]
 # The refined model's irises: the eye mesh is pulled towards a normal face, the irises are
 # found in the eye's own crop, so they follow a displaced eye about twice as closely.
 IRIS_A = [468, 469, 470, 471, 472]
@@ -92,35 +109,72 @@ IRIS_B = [473, 474, 475, 476, 477]
 
 @dataclass(frozen=True)
 class Measure:
+    """One thing measured on the face, per frame, against the reference.
+
+    ``kind`` is "width" (the distance between the ``points`` group and the ``other``
+    group), "level" (how much higher one group sits than the other) or "move" (how
+    far the ``points`` group's centre moved). ``side`` is "a", "b" or "" for the middle.
+    """
+
+    kind: str
     area: str  # where on the face, for "around the eyes"
     tolerance: float  # how far it wanders on a steady face, as a fraction of the eye distance
-    points: list[int] = field(default_factory=list)  # a feature's points; empty for pairs
+    points: tuple[int, ...]
+    other: tuple[int, ...] = ()
+    side: str = ""
+
+
+def _m(kind: str, area: str, tolerance: float, points, other=(), side: str = "") -> Measure:
+    return Measure(kind, area, tolerance, tuple(points), tuple(other), side)
 
 
 MEASURES = {
-    "eye_spacing": Measure("the eyes", 0.027),
-    "eye_level": Measure("the eyes", 0.028),
-    "iris_spacing": Measure("the eyes", 0.019),
-    "iris_level": Measure("the eyes", 0.021),
-    "jaw_width": Measure("the jaw", 0.053),
-    "eye_a": Measure("the eye on the left of the picture", 0.031, EYE_A),
-    "eye_b": Measure("the eye on the right of the picture", 0.031, EYE_B),
-    "brow_a": Measure("the brow on the left of the picture", 0.048, BROW_A),
-    "brow_b": Measure("the brow on the right of the picture", 0.048, BROW_B),
-    "nose": Measure("the nose", 0.027, NOSE),
-    "mouth": Measure("the mouth", 0.021, MOUTH),
-    "jaw_a": Measure("the jaw on the left of the picture", 0.045, JAW_SIDE_A),
-    "jaw_b": Measure("the jaw on the right of the picture", 0.045, JAW_SIDE_B),
-    "chin": Measure("the chin", 0.043, CHIN),
+    "eye_spacing": _m("width", "the eyes", 0.027, EYE_A_CORNERS, EYE_B_CORNERS),
+    "eye_level": _m("level", "the eyes", 0.028, EYE_A, EYE_B),
+    "iris_spacing": _m("width", "the eyes", 0.019, IRIS_A, IRIS_B),
+    "iris_level": _m("level", "the eyes", 0.021, IRIS_A, IRIS_B),
+    "jaw_width": _m("width", "the jaw", 0.053, JAW_A, JAW_B),
+    "nose_width": _m("width", "the nose", 0.030, NOSE_WING_A, NOSE_WING_B),
+    "mouth_width": _m("width", "the mouth", 0.030, MOUTH_CORNER_A, MOUTH_CORNER_B),
+    "eye_a_width": _m("width", "the person's right eye", 0.030, [33], [133], "a"),
+    "eye_b_width": _m("width", "the person's left eye", 0.030, [362], [263], "b"),
+    "face_width": _m("width", "the face", 0.045, EAR_A, EAR_B),
+    "face_height": _m("width", "the face", 0.045, FOREHEAD, CHIN_BOTTOM),
+    "eye_a": _m("move", "the person's right eye", 0.031, EYE_A, side="a"),
+    "eye_b": _m("move", "the person's left eye", 0.031, EYE_B, side="b"),
+    "brow_a": _m("move", "the person's right eyebrow", 0.048, BROW_A, side="a"),
+    "brow_b": _m("move", "the person's left eyebrow", 0.048, BROW_B, side="b"),
+    "nose": _m("move", "the nose", 0.027, NOSE),
+    "mouth": _m("move", "the mouth", 0.021, MOUTH),
+    "jaw_a": _m("move", "the jaw on the person's right", 0.045, JAW_SIDE_A, side="a"),
+    "jaw_b": _m("move", "the jaw on the person's left", 0.045, JAW_SIDE_B, side="b"),
+    "chin": _m("move", "the chin", 0.043, CHIN),
+    "ear_a": _m("move", "the side of the face by the person's right ear", 0.05, EAR_A, side="a"),
+    "ear_b": _m("move", "the side of the face by the person's left ear", 0.05, EAR_B, side="b"),
 }
-# A sentence about the pair makes one about its parts redundant.
-COVERED_BY = {"eye_a": ("eye_spacing", "eye_level"), "eye_b": ("eye_spacing", "eye_level")}
-COVERED_BY |= {"jaw_a": ("jaw_width",), "jaw_b": ("jaw_width",)}
-# The irises and the eye outlines tell the same change: one sentence for it.
-COVERED_BY |= {"iris_level": ("eye_level",), "eye_level": ("iris_level",)}
-COVERED_BY |= {"iris_spacing": ("eye_spacing",), "eye_spacing": ("iris_spacing",)}
-COVERED_BY["eye_a"] += ("iris_spacing", "iris_level")
-COVERED_BY["eye_b"] += ("iris_spacing", "iris_level")
+IRIS_MEASURES = ("iris_spacing", "iris_level")
+# Widths across the face whose two ends are the person's right and left: a change on one
+# side only is said with its side.
+ACROSS = ("eye_spacing", "iris_spacing", "jaw_width", "nose_width", "mouth_width", "face_width")
+ONE_SIDED = 2.5  # one end moved this many times as far as the other: say which side
+# Where a side is in the picture (the person's right is on the left of the picture).
+IN_PICTURE = {"a": "on the left of the picture", "b": "on the right of the picture"}
+# A sentence about one measure makes one about another redundant: both tell one change.
+COVERED_BY: dict[str, tuple[str, ...]] = {
+    "eye_a": ("eye_spacing", "eye_level", "iris_spacing", "iris_level", "eye_a_width"),
+    "eye_b": ("eye_spacing", "eye_level", "iris_spacing", "iris_level", "eye_b_width"),
+    "jaw_a": ("jaw_width", "face_width"),
+    "jaw_b": ("jaw_width", "face_width"),
+    "ear_a": ("face_width",),
+    "ear_b": ("face_width",),
+    "iris_level": ("eye_level",),
+    "eye_level": ("iris_level",),
+    "iris_spacing": ("eye_spacing",),
+    "eye_spacing": ("iris_spacing",),
+    "nose": ("nose_width",),
+    "mouth": ("mouth_width",),
+    "chin": ("face_height",),
+}
 
 
 @dataclass(frozen=True)
@@ -138,11 +192,21 @@ class Measurements:
     """Per frame, against the reference, as fractions of the reference eye distance."""
 
     size: dict[str, Array]  # measure -> (N,) how much it changed, >= 0
-    relative: dict[str, Array]  # eye_spacing, jaw_width -> (N,) signed relative change
-    eye_level: Array  # (N,) signed: < 0 when the eye on the left of the picture went up
-    iris_level: Array  # (N,) the same, from the irises; zeros without them
-    moves: dict[str, Array]  # feature -> (N, 2) displacement along the face axes
+    relative: dict[str, Array]  # width -> (N,) signed relative change (0.1: 10 % wider)
+    # width across the face -> (N, 2): how far side A's and side B's end moved outwards
+    outwards: dict[str, Array]
+    levels: dict[str, Array]  # level -> (N,) signed: < 0 when side A went up against B
+    moves: dict[str, Array]  # move -> (N, 2) displacement along the face axes (right, down)
     nme: Array  # (N,)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A stretch of the clip the measurement could not assess, and why."""
+
+    start_s: float
+    end_s: float
+    reason: str
 
 
 @dataclass
@@ -150,12 +214,14 @@ class FaceDrift:
     """The drift of one tracked face over a clip."""
 
     times: Array  # (N,) seconds
-    score: Array  # (N,) drift score: 1 is the threshold before adapting to noise
+    score: Array  # (N,) drift score: 1 is the threshold before adapting to noise; NaN: not assessed
     threshold: float
     onset_s: float | None
     worst_index: int
     worst_measure: str
     measurements: Measurements
+    reference: tuple[float, float] = (0.0, REFERENCE_S)
+    not_assessed: list[Stretch] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     summary: str = ""
 
@@ -170,6 +236,10 @@ class FaceDrift:
     @property
     def worst_score(self) -> float:
         return float(self.score[self.worst_index])
+
+    @property
+    def peak_score(self) -> float:
+        return float(np.nanmax(self.score)) if np.isfinite(self.score).any() else 0.0
 
     @property
     def worst_area(self) -> str:
@@ -251,45 +321,45 @@ def measure(aligned: Array, reference: Array) -> Measurements:
     _, x_axis, y_axis, iod = face_axes(reference)
     now, ref = aligned[..., :2], reference[None, :, :2]
     axes = np.stack([x_axis, y_axis], axis=1)  # image (x, y) -> face (across, down)
-
-    def pairs(shapes: Array) -> tuple[Array, Array, Array]:
-        eye_a, eye_b = eye_centres(shapes)
-        jaw_a, jaw_b = shapes[..., JAW_A, :].mean(axis=-2), shapes[..., JAW_B, :].mean(axis=-2)
-        spacing = np.linalg.norm(eye_b - eye_a, axis=-1)
-        # The level from the whole eye outlines: 16 points average out more wobble than
-        # two corners, and both eyes blink together, so a blink cancels out.
-        level = (shapes[..., EYE_A, :].mean(axis=-2) - shapes[..., EYE_B, :].mean(axis=-2)) @ y_axis
-        return spacing, level, np.linalg.norm(jaw_b - jaw_a, axis=-1)
-
-    def irises(shapes: Array) -> tuple[Array, Array]:
-        iris_a, iris_b = shapes[..., IRIS_A, :].mean(axis=-2), shapes[..., IRIS_B, :].mean(axis=-2)
-        return np.linalg.norm(iris_b - iris_a, axis=-1), (iris_a - iris_b) @ y_axis
-
-    (spacing, level, jaw), (spacing0, level0, jaw0) = pairs(now), pairs(ref)
-    relative = {"eye_spacing": spacing / spacing0 - 1, "jaw_width": jaw / jaw0 - 1}
-    eye_level = (level - level0) / iod
-    size = {
-        "eye_spacing": np.abs(spacing - spacing0) / iod,
-        "eye_level": np.abs(eye_level),
-        "jaw_width": np.abs(jaw - jaw0) / iod,
-    }
-    iris_level = np.zeros(len(now))
-    size["iris_spacing"] = size["iris_level"] = iris_level
-    if now.shape[1] > max(IRIS_B) and ref.shape[1] > max(IRIS_B):
-        (pupils, raised), (pupils0, raised0) = irises(now), irises(ref)
-        relative["iris_spacing"] = pupils / pupils0 - 1
-        iris_level = (raised - raised0) / iod
-        size["iris_spacing"] = np.abs(pupils - pupils0) / iod
-        size["iris_level"] = np.abs(iris_level)
-    moves = {}
-    for name, measure_ in MEASURES.items():
-        if measure_.points:
-            shift = now[:, measure_.points].mean(axis=1) - ref[:, measure_.points].mean(axis=1)
-            moves[name] = shift @ axes / iod
+    has_irises = now.shape[1] > max(IRIS_B) and ref.shape[1] > max(IRIS_B)
+    size: dict[str, Array] = {}
+    relative: dict[str, Array] = {}
+    levels: dict[str, Array] = {}
+    moves: dict[str, Array] = {}
+    outwards: dict[str, Array] = {}
+    for name, m in MEASURES.items():
+        if name in IRIS_MEASURES and not has_irises:
+            size[name] = np.zeros(len(now))
+            continue
+        centre = now[:, list(m.points)].mean(axis=1)
+        centre0 = ref[:, list(m.points)].mean(axis=1)
+        if m.kind == "move":
+            moves[name] = (centre - centre0) @ axes / iod
             size[name] = np.linalg.norm(moves[name], axis=1)
+            continue
+        other = now[:, list(m.other)].mean(axis=1)
+        other0 = ref[:, list(m.other)].mean(axis=1)
+        if m.kind == "width":
+            width = np.linalg.norm(other - centre, axis=-1)
+            width0 = np.linalg.norm(other0 - centre0, axis=-1)
+            relative[name] = width / width0 - 1
+            size[name] = np.abs(width - width0) / iod
+            if name in ACROSS:
+                outwards[name] = (
+                    np.stack([-(centre - centre0) @ x_axis, (other - other0) @ x_axis], axis=1)
+                    / iod
+                )
+        else:  # level: 16 outline points average out more wobble than two corners, and
+            # both eyes blink together, so a blink cancels out.
+            level = (centre - other) @ y_axis
+            level0 = (centre0 - other0) @ y_axis
+            levels[name] = (level - level0) / iod
+            size[name] = np.abs(levels[name])
     mesh_now, mesh_ref = now[:, :FACE_POINTS], ref[:, :FACE_POINTS]
     nme = (np.linalg.norm(mesh_now - mesh_ref, axis=-1) / iod).mean(axis=-1)
-    return Measurements(size, relative, eye_level, iris_level, moves, nme)
+    return Measurements(
+        size=size, relative=relative, outwards=outwards, levels=levels, moves=moves, nme=nme
+    )
 
 
 def running_median(values: Array, window: int) -> Array:
@@ -302,20 +372,16 @@ def running_median(values: Array, window: int) -> Array:
     return np.median(windows, axis=1)
 
 
-def find_onset(
+def find_crossing(
     times: Array,
     score: Array,
     *,
     threshold: float,
-    measures: Array | None = None,
     min_duration_s: float = MIN_DURATION_S,
     max_gap_s: float = MAX_GAP_S,
-) -> float | None:
-    """First time ``score`` exceeds ``threshold`` and stays above it for ``min_duration_s``.
-
-    A face that drifts slowly crosses the threshold some time after it starts to change,
-    so the time returned is where that rise began (see ``_trace_back``).
-    """
+) -> int | None:
+    """Index where ``score`` first exceeds ``threshold`` and then stays above it for
+    ``min_duration_s`` (a gap longer than ``max_gap_s`` breaks a run); None if never."""
     above = score > threshold
     run_start = None
     for i in range(len(times)):
@@ -327,61 +393,124 @@ def find_onset(
         if run_start is None:
             run_start = i
         if times[i] - times[run_start] >= min_duration_s:
-            break
-    else:
+            return run_start
+    return None
+
+
+def find_onset(
+    times: Array,
+    score: Array,
+    *,
+    threshold: float,
+    measures: Array | None = None,
+    base: float | None = None,
+    min_duration_s: float = MIN_DURATION_S,
+    max_gap_s: float = MAX_GAP_S,
+) -> float | None:
+    """When the change that makes ``score`` stay above ``threshold`` began, or None.
+
+    ``score`` is smoothed, to decide *whether* there is drift; ``measures`` (N, M) are
+    the unsmoothed ratios, to date it on the measure that crossed (see ``date_change``).
+    """
+    crossing = find_crossing(
+        times, score, threshold=threshold, min_duration_s=min_duration_s, max_gap_s=max_gap_s
+    )
+    if crossing is None:
         return None
-    assert run_start is not None
     # Follow the measure that crossed, not the maximum of all: the others' wobble would
     # hide the foot of the rise.
-    traced = score if measures is None else measures[:, int(np.argmax(measures[run_start]))]
-    return _trace_back(times, traced, run_start)
+    traced = score if measures is None else measures[:, int(np.argmax(measures[crossing]))]
+    level = float(np.median(traced[: max(MIN_LEVEL_SAMPLES, 1)])) if base is None else base
+    return date_change(times, traced, crossing, base=level, threshold=threshold)
 
 
-def _trace_back(times: Array, values: Array, crossing: int) -> float:
-    """Where the rise that crossed the threshold at ``crossing`` began.
+def date_change(
+    times: Array, values: Array, crossing: int, *, base: float, threshold: float
+) -> float:
+    """Where the change that crossed the threshold at ``crossing`` began.
 
-    Each sample in the ``TRACE_BACK_S`` before the crossing is tried as the foot of the
-    rise: a level over the ``LEVEL_S`` before it, then a straight rise that may bend
-    once to rise more slowly (a landmark model often follows the first part of a change
-    faster than the rest), fitted by least squares up to the crossing. The foot whose
-    fit leaves the smallest mean error wins, so a rise of any speed is followed down to
-    where it began, a step is found at the step, and one noisy sample moves it little.
-    The level is fitted only just before each foot: a steady face's measures wander.
+    A CUSUM of the excess over half-way between the reference level ``base`` and the
+    threshold finds where the change began to build up: its last zero before the
+    crossing. A step that sits just under the threshold and crosses later still builds
+    the sum up from its step, so it is dated there, not at the later crossing. Around
+    that start, the best least-squares fit of a level, a straight ramp (of any length,
+    none for a step) and a new level puts the onset at the foot of the change.
     """
-    t_cross = times[crossing]
-    best, onset = np.inf, float(t_cross)
-    for foot in times[(times >= t_cross - TRACE_BACK_S) & (times < t_cross)]:
-        fit = (times >= foot - LEVEL_S) & (times <= t_cross)
-        if (fit & (times < foot)).sum() < MIN_LEVEL_SAMPLES:
-            continue  # too little before this foot to say what the level was
-        t, y = times[fit], values[fit]
-        for bend in [None, *t[t > foot + MIN_RISE_S][:-1]]:
-            error = _rise_fit_error(t, y, foot, bend)
-            if error < best:
-                best, onset = error, float(foot)
+    allowance = (base + threshold) / 2
+    total, start = 0.0, 0
+    for i in range(crossing + 1):
+        total = max(0.0, total + float(values[i]) - allowance)
+        if total == 0.0:
+            start = i + 1
+    start = min(start, crossing)
+    t_start = times[start]
+    window = (times >= t_start - FIT_BEFORE_S) & (times <= t_start + FIT_AFTER_S)
+    t, y = times[window], values[window]
+    return _ramp_fit(t, y, earliest=MIN_LEVEL_SAMPLES, fallback=float(t_start))
+
+
+def _ramp_fit(t: Array, y: Array, *, earliest: int, fallback: float) -> float:
+    """The foot of the best level-ramp-level fit to (t, y); ``fallback`` if none rises."""
+    best, onset = np.inf, fallback
+    n = len(t)
+    for i in range(min(earliest, n - 1), n):
+        for j in range(i, n):
+            if j == i:
+                g = (t >= t[i]).astype(float)  # a step at sample i
+            else:
+                g = np.clip((t - t[i]) / (t[j] - t[i]), 0.0, 1.0)
+            basis = np.stack([np.ones(n), g], axis=1)
+            coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+            if coef[1] <= 0:
+                continue
+            error = float(((basis @ coef - y) ** 2).sum())
+            if error < best - 1e-12:
+                best, onset = error, float(t[i])
     return onset
 
 
-def _rise_fit_error(t: Array, y: Array, foot: float, bend: float | None) -> float:
-    """Mean squared error of level-then-rise from ``foot`` (slower from ``bend``) to ``y``.
+def similarity_to(points: Array, reference: Array) -> Array:
+    return np.stack([robust_align(shape, reference) for shape in points])
 
-    Infinite when the best such line does not rise, or speeds up at the bend: that
-    shape would fit a later rise from an earlier foot.
+
+def choose_reference(times: Array, points: Array, assessed: Array) -> Array:
+    """The frames of the reference: the steadiest ``REFERENCE_S`` seconds that start within
+    ``REFERENCE_SEARCH_S`` of the face's first frame, all assessed (not inside a turn).
+
+    Falls back to the first ``REFERENCE_S`` seconds when no such stretch has enough frames.
     """
-    columns = [np.ones(len(t)), np.maximum(0.0, t - foot)]
-    if bend is not None:
-        columns.append(np.maximum(0.0, t - bend))
-    basis = np.stack(columns, axis=1)
-    coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
-    if coef[1] <= 0 or (bend is not None and coef[2] > 0):
-        return np.inf
-    return float(((basis @ coef - y) ** 2).mean())
+    first = times[0]
+    default = times <= first + REFERENCE_S + 1e-9
+    best, chosen = np.inf, default
+    for start in times[times <= first + REFERENCE_SEARCH_S + 1e-9]:
+        frames = (times >= start - 1e-9) & (times <= start + REFERENCE_S + 1e-9)
+        if frames.sum() < MIN_REFERENCE_FRAMES or not assessed[frames].all():
+            continue
+        if times[frames][-1] - start < REFERENCE_S - 0.15:
+            continue  # the track ends or pauses inside the window
+        shapes = points[frames]
+        mean = procrustes_mean(shapes)
+        aligned = similarity_to(shapes, mean)
+        _, _, _, iod = face_axes(mean)
+        spread = (
+            float(
+                np.linalg.norm(
+                    aligned[:, :FACE_POINTS, :2] - mean[:FACE_POINTS, :2], axis=-1
+                ).mean()
+            )
+            / iod
+        )
+        # A later stretch must be clearly steadier to be preferred to an earlier one.
+        spread *= 1 + 0.5 * (start - first) / REFERENCE_SEARCH_S
+        if spread < best:
+            best, chosen = spread, frames
+    return chosen
 
 
 def measure_track(times: Array, points: Array, in_reference: Array) -> tuple[Measurements, Array]:
     """The track's measurements and each measure smoothed: (N, len(MEASURES)), in order."""
     reference = procrustes_mean(points[in_reference])
-    aligned = np.stack([robust_align(shape, reference) for shape in points])
+    aligned = similarity_to(points, reference)
     measurements = measure(aligned, reference)
     window = smoothing_window(times)
     smoothed = [running_median(measurements.size[name], window) for name in MEASURES]
@@ -390,33 +519,90 @@ def measure_track(times: Array, points: Array, in_reference: Array) -> tuple[Mea
 
 def smoothing_window(times: Array) -> int:
     """How many samples the running median spans: ``SMOOTHING_S``, odd so it is a sample."""
-    step = float(np.median(np.diff(times)))
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
     return max(1, round(SMOOTHING_S / step)) | 1
 
 
-def analyse_face(times: Array, points: Array) -> FaceDrift | None:
-    """Measure one tracked face; ``None`` when it is not seen long enough to have a reference."""
+def _stretches(times: Array, mask: Array, reason: str) -> list[Stretch]:
+    """The runs of ``mask`` as stretches of the clip."""
+    stretches, start = [], None
+    for i, flag in enumerate(mask):
+        if flag and start is None:
+            start = i
+        if start is not None and (not flag or i == len(mask) - 1):
+            end = i if flag else i - 1
+            stretches.append(Stretch(float(times[start]), float(times[end]), reason))
+            start = None
+    return stretches
+
+
+def analyse_face(
+    times: Array,
+    points: Array,
+    *,
+    turn_deg: Array | None = None,
+    in_picture: Array | None = None,
+) -> FaceDrift | None:
+    """Measure one tracked face; ``None`` when it is not seen long enough to have a reference.
+
+    ``turn_deg`` (N,) or (N, 2) is the head's turn (left-right, and up-down, in degrees,
+    as the landmark model estimates it, from any fixed pose); ``in_picture`` (N,) says
+    whether the whole face is inside the frame. Without them every frame is assessed.
+    """
     times = np.asarray(times, dtype=float)
     points = np.asarray(points, dtype=float)
-    in_reference = times <= times[0] + REFERENCE_S + 1e-9
-    if in_reference.sum() < MIN_REFERENCE_FRAMES or len(times) < MIN_REFERENCE_FRAMES + 2:
+    n = len(times)
+    whole = np.ones(n, dtype=bool) if in_picture is None else np.asarray(in_picture, dtype=bool)
+    turn = np.zeros((n, 1)) if turn_deg is None else np.asarray(turn_deg, dtype=float)
+    turn = turn.reshape(n, -1)
+    if n < MIN_REFERENCE_FRAMES + 2:
         return None
-    measurements, smoothed = measure_track(times, points, in_reference)
+
+    def away_from(pose: Array) -> Array:
+        return np.linalg.norm(turn - pose, axis=1)
+
+    # The reference: whole, and facing the way the face faces most of the clip.
+    usual = np.median(turn[whole] if whole.any() else turn, axis=0)
+    facing = away_from(usual) <= MAX_TURN_DEG / 2
+    in_reference = choose_reference(times, points, whole & facing)
+    if in_reference.sum() < MIN_REFERENCE_FRAMES:
+        return None
+    turned = away_from(np.median(turn[in_reference], axis=0)) > MAX_TURN_DEG
+    assessed = whole & ~turned
+    assessed[in_reference] = True
+    measurements, _ = measure_track(times, points, in_reference)
     names = list(MEASURES)
-    ratios = smoothed / np.array([MEASURES[n].tolerance for n in names])
-    score = ratios.max(axis=1)
+    tolerances = np.array([MEASURES[name].tolerance for name in names])
+    raw = np.stack([measurements.size[name] for name in names], axis=1) / tolerances
+    # Smoothing runs over the assessed frames only: a turned frame must not leak into them.
+    window = smoothing_window(times[assessed])
+    ratios = np.full_like(raw, np.nan)
+    ratios[assessed] = np.stack(
+        [running_median(raw[assessed, j], window) for j in range(len(names))], axis=1
+    )
+    score = np.full(n, np.nan)
+    score[assessed] = ratios[assessed].max(axis=1)
 
     # Median and MAD: the first frame's landmarks (from detection, not tracking) are
     # often a little off, and must not raise the threshold for the whole clip.
     start = score[in_reference]
     spread = 1.4826 * float(np.median(np.abs(start - np.median(start))))
     threshold = max(1.0, float(np.median(start)) + NOISE_SIGMAS * spread)
-    onset = find_onset(times, score, threshold=threshold, measures=ratios)
+    kept = np.flatnonzero(assessed)
+    onset = None
+    crossing = find_crossing(times[kept], score[kept], threshold=threshold)
+    if crossing is not None:
+        j = int(np.argmax(ratios[kept[crossing]]))
+        base = float(np.median(raw[in_reference, j]))
+        onset = date_change(times[kept], raw[kept, j], crossing, base=base, threshold=threshold)
     # The worst moment: the first time the score comes within 5 % of its peak, so a
     # change that reaches a plateau is shown when it got there, not at a random wobble.
-    search = times >= onset if onset is not None else np.ones(len(times), dtype=bool)
-    peak = score[search].max()
+    search = assessed & (times >= onset if onset is not None else True)
+    peak = float(score[search].max())
     worst = int(np.flatnonzero(search & (score >= 0.95 * peak))[0])
+    not_assessed = _stretches(times, ~whole, OUT_OF_PICTURE)
+    not_assessed += _stretches(times, whole & turned, TURNED)
+    not_assessed.sort(key=lambda stretch: stretch.start_s)
     face = FaceDrift(
         times=times,
         score=score,
@@ -425,6 +611,8 @@ def analyse_face(times: Array, points: Array) -> FaceDrift | None:
         worst_index=worst,
         worst_measure=names[int(np.argmax(ratios[worst]))],
         measurements=measurements,
+        reference=(float(times[in_reference][0]), float(times[in_reference][-1])),
+        not_assessed=not_assessed,
     )
     face.changes = describe_changes(face, ratios[worst])
     face.summary = summarise(face)
@@ -435,48 +623,96 @@ def _per_cent(value: float) -> str:
     return f"{abs(value) * 100:.0f} %"
 
 
-def _direction(across: float, down: float) -> str:
+def _named(name: str) -> str:
+    """A measure's feature with where it is in the picture: "the person's left eye (on the
+    right of the picture)"."""
+    m = MEASURES[name]
+    return f"{m.area} ({IN_PICTURE[m.side]})" if m.side else m.area
+
+
+def _direction(across: float, down: float, side: str) -> str:
+    """Which way a feature moved, in words: "up and outwards", "down and to the right of
+    the picture (the person's left)"."""
     largest = max(abs(across), abs(down))
     parts = []
     if abs(down) >= 0.4 * largest:
         parts.append("up" if down < 0 else "down")
     if abs(across) >= 0.4 * largest:
-        parts.append("to the left" if across < 0 else "to the right")
+        if side:
+            outwards = across < 0 if side == "a" else across > 0
+            parts.append(
+                "outwards, away from the nose" if outwards else "inwards, towards the nose"
+            )
+        else:
+            parts.append(
+                "towards the left of the picture (the person's right)"
+                if across < 0
+                else "towards the right of the picture (the person's left)"
+            )
     return " and ".join(parts)
+
+
+def _which_side(face: FaceDrift, name: str) -> str:
+    """ " on the person's left (on the right of the picture)" when one end did the moving."""
+    ends = face.measurements.outwards.get(name)
+    if ends is None:
+        return ""
+    a, b = np.abs(ends[face.worst_index])
+    if a >= ONE_SIDED * b:
+        return f" on the person's right ({IN_PICTURE['a']})"
+    if b >= ONE_SIDED * a:
+        return f" on the person's left ({IN_PICTURE['b']})"
+    return ""
+
+
+WIDER = {
+    "eye_spacing": ("the eyes moved {} further apart", "the eyes moved {} closer together"),
+    "iris_spacing": ("the pupils moved {} further apart", "the pupils moved {} closer together"),
+    "face_height": ("{what} became {} longer", "{what} became {} shorter"),
+}
 
 
 def _sentence(face: FaceDrift, name: str) -> str:
     m, i = face.measurements, face.worst_index
-    if name in m.relative:
+    measure_ = MEASURES[name]
+    if measure_.kind == "width":
         change = float(m.relative[name][i])
-        what = {"eye_spacing": "eye spacing", "iris_spacing": "the distance between the pupils"}
+        wider, narrower = WIDER.get(name, ("{what} became {} wider", "{what} became {} narrower"))
+        if name in ("jaw_width", "nose_width", "mouth_width", "face_width"):
+            wider, narrower = "{what} widened {}", "{what} narrowed {}"
+        words = wider if change > 0 else narrower
+        return words.format(_per_cent(change), what=_named(name)) + _which_side(face, name)
+    if measure_.kind == "level":
+        level = float(m.levels[name][i])
+        # Which eye moved: the one that moved more up or down once the head is aligned.
+        moved_a = abs(m.moves["eye_a"][i][1]) >= abs(m.moves["eye_b"][i][1])
+        if name == "iris_level":
+            side_moved = "a" if moved_a else "b"
+            what = "right" if side_moved == "a" else "left"
+            eye = f"the person's {what} pupil ({IN_PICTURE[side_moved]})"
+        else:
+            eye = _named("eye_a" if moved_a else "eye_b")
+        down = level > 0 if moved_a else level < 0
         return (
-            f"{what.get(name, 'jaw width')} {'widened' if change > 0 else 'narrowed'} "
-            f"{_per_cent(change)}"
-        )
-    if name in ("eye_level", "iris_level"):
-        level = float((m.eye_level if name == "eye_level" else m.iris_level)[i])
-        side = "left" if level < 0 else "right"
-        return (
-            f"the eye on the {side} of the picture rose {_per_cent(level)} of the eye "
-            "distance above the other"
+            f"{eye} moved {'down' if down else 'up'} {_per_cent(level)} of the eye distance, "
+            "so the eyes are no longer level"
         )
     across, down = m.moves[name][i]
     return (
-        f"{MEASURES[name].area} moved {_per_cent(float(np.hypot(across, down)))} of the eye "
-        f"distance {_direction(float(across), float(down))}"
+        f"{_named(name)} moved {_per_cent(float(np.hypot(across, down)))} of the eye "
+        f"distance {_direction(float(across), float(down), measure_.side)}"
     )
 
 
 def describe_changes(face: FaceDrift, ratios: Array, *, limit: int = 2) -> list[str]:
-    """The largest changes at the worst moment, in words, e.g. "eye spacing widened 14 %"."""
+    """The largest changes at the worst moment, in words, e.g. "the nose widened 18 %"."""
     names = list(MEASURES)
-    # A comparison of the two sides says more than "an eye moved": prefer it when close.
-    preference = np.array([1.25 if not MEASURES[n].points else 1.0 for n in names])
+    # A comparison of two parts of the face says more than "a part moved": prefer it when close.
+    preference = np.array([1.0 if MEASURES[n].kind == "move" else 1.25 for n in names])
     chosen: list[str] = []
-    for index in np.argsort(-ratios * preference):
+    for index in np.argsort(-np.nan_to_num(ratios) * preference):
         name = names[int(index)]
-        if len(chosen) == limit or ratios[index] < 0.5:
+        if len(chosen) == limit or not ratios[index] >= 0.5:
             break
         if face.measurements.size[name][face.worst_index] < NOTABLE:
             continue
@@ -486,14 +722,30 @@ def describe_changes(face: FaceDrift, ratios: Array, *, limit: int = 2) -> list[
     return [_sentence(face, name) for name in chosen]
 
 
+def _not_assessed_sentence(face: FaceDrift) -> str:
+    if not face.not_assessed:
+        return ""
+    parts = []
+    for stretch in face.not_assessed[:3]:
+        when = (
+            f"at {clock(stretch.start_s)}"
+            if stretch.end_s - stretch.start_s < 0.15
+            else f"from {clock(stretch.start_s)} to {clock(stretch.end_s)}"
+        )
+        parts.append(f"{when} ({stretch.reason})")
+    more = " and at other moments" if len(face.not_assessed) > 3 else ""
+    return f" Not assessed {', '.join(parts)}{more}."
+
+
 def summarise(face: FaceDrift) -> str:
     """One or two sentences a creator can paste into a ticket."""
     start, worst = clock(face.start_s), clock(face.worst_s)
+    unassessed = _not_assessed_sentence(face)
     if face.onset_s is None:
         return (
             f"No drift found: from {start} to the end the face keeps its shape within what "
             f"landmark measurement wobbles by (largest change at {worst}, "
-            f"{_per_cent(face.worst_score)} of the threshold)."
+            f"{_per_cent(face.worst_score)} of the threshold).{unassessed}"
         )
     if face.changes:
         what = " and ".join(face.changes)
@@ -502,5 +754,5 @@ def summarise(face: FaceDrift) -> str:
         first = f"The shape of {face.worst_area} changed between {start} and {worst}."
     return (
         f"{first} The change first shows at {clock(face.onset_s)} and is largest at {worst}, "
-        f"around {face.worst_area}."
+        f"around {face.worst_area}.{unassessed}"
     )

@@ -24,6 +24,7 @@ from tickets.clip_frames import ClipRejected
 SAMPLE_FPS = 10.0
 DETECT_MAX_SIDE = 640  # Face Mesh looks at 192x192 crops; more pixels only cost decoding time
 MIN_FACE_S = 1.0
+IN_PICTURE = 0.97  # a face counts as whole when this share of its mesh is inside the frame
 
 NO_FACE = (
     "We found no face in this clip. Clip analysis measures how a face changes, so it "
@@ -70,7 +71,7 @@ class ClipAnalysis:
         drifting = [face for face in self.faces if face.drift.onset_s is not None]
         if drifting:
             return min(drifting, key=lambda face: face.drift.onset_s or 0.0)
-        return max(self.faces, key=lambda face: face.drift.worst_score, default=None)
+        return max(self.faces, key=lambda face: face.drift.peak_score, default=None)
 
     @property
     def onset_s(self) -> float | None:
@@ -137,12 +138,12 @@ def analyse_clip_file(
                 raise Cancelled()
             sampled += 1
             size = (rgb.shape[1], rgb.shape[0])
-            faces = [face[:, :2] for face in mesh.faces(rgb)]
+            faces = mesh.faces(rgb)
             gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if faces else None
             for track, face in zip(tracker.add(t, faces), faces, strict=True):
                 if id(track) not in followers:
-                    followers[id(track)] = FlowFollower(gray, face)
-                track.followed.append(followers[id(track)].follow(gray, face))
+                    followers[id(track)] = FlowFollower(gray, face[:, :2])
+                track.followed.append(followers[id(track)].follow(gray, face[:, :2]))
             if progress is not None:
                 progress(done)
     result = ClipAnalysis(info.duration_s, info.width, info.height, sampled)
@@ -152,14 +153,43 @@ def analyse_clip_file(
     tracks = [t for t in tracker.tracks if t.times[-1] - t.times[0] >= MIN_FACE_S]
     tracks.sort(key=lambda track: track.times[0])
     for track in tracks:
-        face_drift = drift.analyse_face(np.array(track.times), np.array(track.followed))
+        shapes = track.points
+        face_drift = drift.analyse_face(
+            np.array(track.times),
+            np.array(track.followed),
+            turn_deg=head_turns(shapes),
+            in_picture=in_picture(shapes, width, height),
+        )
         if face_drift is not None:
-            normalised = track.points / [width, height]
+            normalised = shapes[:, :, :2] / [width, height]
             result.faces.append(FaceResult(len(result.faces) + 1, face_drift, normalised))
     if not result.faces:
         raise ClipRejected(FACE_TOO_BRIEF)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def head_turns(shapes: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(N, 2) degrees left-right and up-down of each frame's head against the first frame's,
+    from the 3D mesh (mediapipe's depth is on the x scale): the rotation of the best 3D
+    similarity between them. Zeros for a mesh without depth."""
+    if shapes.shape[-1] < 3:
+        return np.zeros((len(shapes), 2))
+    first = shapes[0, : drift.FACE_POINTS]
+    turns = []
+    for shape in shapes:
+        rotation = drift.similarity_fit(shape[: drift.FACE_POINTS], first).rotation
+        yaw = np.degrees(np.arctan2(rotation[0, 2], rotation[2, 2]))
+        pitch = np.degrees(np.arctan2(-rotation[1, 2], rotation[2, 2]))
+        turns.append((yaw, pitch))
+    return np.array(turns)
+
+
+def in_picture(shapes: NDArray[np.float64], width: int, height: int) -> NDArray[np.bool_]:
+    """Whether each frame shows the face whole: the mesh where the picture is not is a guess."""
+    x, y = shapes[:, : drift.FACE_POINTS, 0], shapes[:, : drift.FACE_POINTS, 1]
+    inside = (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+    return inside.mean(axis=1) >= IN_PICTURE
 
 
 def result_json(result: ClipAnalysis) -> dict:
@@ -172,7 +202,13 @@ def result_json(result: ClipAnalysis) -> dict:
             {
                 "number": face.number,
                 "times": np.round(d.times, 3).tolist(),
-                "score": np.round(d.score, 3).tolist(),
+                # None where the face was not assessed (JSON has no NaN).
+                "score": [None if np.isnan(v) else round(float(v), 3) for v in d.score],
+                "reference": [round(d.reference[0], 2), round(d.reference[1], 2)],
+                "not_assessed": [
+                    {"start_s": round(s.start_s, 2), "end_s": round(s.end_s, 2), "reason": s.reason}
+                    for s in d.not_assessed
+                ],
                 "threshold": round(d.threshold, 3),
                 "onset_s": None if d.onset_s is None else round(d.onset_s, 2),
                 "worst_s": round(d.worst_s, 2),

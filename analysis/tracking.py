@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.drift import FACE_POINTS, eye_centres, robust_align
+
 MIN_IOU = 0.3
-MAX_GAP_S = 1.0  # a face unseen for longer starts a new track when it comes back
+MAX_GAP_S = 1.0  # a face unseen for longer starts a new track when it comes back near there
+# A face that left the picture (a whip pan) and is back within this long, anywhere, is the
+# same face when it is the only one lost, the only newcomer, and of the same shape.
+MAX_EXIT_S = 2.5
+MAX_REJOIN_NME = 0.08  # the shape check: mean landmark distance in eye distances
 
 
 @dataclass
@@ -50,6 +56,17 @@ def _centre_score(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     return float(max(0.0, 1 - distance / (0.5 * size)))
 
 
+def _same_shape(track: Track, face: NDArray[np.float64]) -> bool:
+    last = track.shapes[-1][:FACE_POINTS, :2]
+    now = np.asarray(face, dtype=float)[:FACE_POINTS, :2]
+    if len(last) != len(now) or len(now) < FACE_POINTS:
+        return False
+    eye_a, eye_b = eye_centres(last)
+    iod = float(np.linalg.norm(eye_b - eye_a)) or 1.0
+    distance = np.linalg.norm(robust_align(now, last) - last, axis=1).mean() / iod
+    return bool(distance <= MAX_REJOIN_NME)
+
+
 class Tracker:
     """Groups each frame's faces into tracks as the frames come, best-overlapping pairs first.
 
@@ -83,6 +100,14 @@ class Tracker:
                 continue
             chosen[f] = self.active[t]
             used_tracks.add(t)
+        newcomers = [f for f in range(len(faces)) if f not in chosen]
+        lost = [t for i, t in enumerate(self.active) if i not in used_tracks]
+        lost += [t for t in self.finished if time - t.times[-1] <= MAX_EXIT_S]
+        if len(newcomers) == 1 and len(lost) == 1 and _same_shape(lost[0], faces[newcomers[0]]):
+            chosen[newcomers[0]] = lost[0]
+            if lost[0] in self.finished:
+                self.finished.remove(lost[0])
+                self.active.append(lost[0])
         for f in range(len(faces)):
             if f not in chosen:
                 chosen[f] = Track()

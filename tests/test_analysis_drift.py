@@ -37,6 +37,19 @@ def synthetic_face(seed: int = 0) -> np.ndarray:
     for side, indices in ((-1, drift.JAW_SIDE_A), (1, drift.JAW_SIDE_B)):
         heights = np.linspace(0.4, 1.2, len(indices)) * IOD
         points[indices] = np.c_[side * (1.0 * IOD - 0.2 * heights), heights]
+    # The widths: nostril wings, mouth corners, the face's sides by the ears, top and bottom.
+    for indices, x, y in (
+        (drift.NOSE_WING_A, -0.25, 0.55),
+        (drift.NOSE_WING_B, 0.25, 0.55),
+        (drift.MOUTH_CORNER_A, -0.4, 0.95),
+        (drift.MOUTH_CORNER_B, 0.4, 0.95),
+        (drift.FOREHEAD, 0.0, -0.9),
+        (drift.CHIN_BOTTOM, 0.0, 1.45),
+    ):
+        spread = np.linspace(-0.05, 0.05, len(indices))
+        points[indices] = np.c_[x + spread, y + spread[::-1]] * IOD
+    for side, indices in ((-1, drift.EAR_A), (1, drift.EAR_B)):
+        points[indices] = np.c_[np.full(len(indices), side * 1.15), np.linspace(-0.3, 0.4, 4)] * IOD
     return points
 
 
@@ -135,29 +148,35 @@ def test_the_worst_moment_is_where_the_warp_peaks():
     assert face.onset_s is not None
     assert abs(face.worst_s - 3.0) <= 0.15
     # The eyes' level, which compares the two outlines, is the most sensitive measure of
-    # one eye moving; the sentence says which eye is now higher (the right one went down).
+    # one eye moving; the sentence says which eye moved, and which way: the eye on the
+    # right of the picture (the person's left) went down.
     assert face.worst_measure == "eye_level"
-    assert face.changes[0].startswith("the eye on the left of the picture rose")
+    assert face.changes[0].startswith(
+        "the person's left eye (on the right of the picture) moved down 1"
+    )
 
 
 def test_the_change_is_stated_in_words_with_clip_times():
     times, points = clip(warp=eye_spacing_warp(1.2, amount=0.14))
     face = drift.analyse_face(times, points)
-    assert face.changes[0] == "eye spacing widened 14 %"
-    assert face.summary.startswith("Eye spacing widened 14 % between 0:00 and 0:0")
+    assert face.changes[0] == "the eyes moved 14 % further apart"
+    assert face.summary.startswith("The eyes moved 14 % further apart between 0:00 and 0:0")
     assert "first shows at 0:01.2" in face.summary or "first shows at 0:01.1" in face.summary
 
 
 def test_a_lifted_eye_is_described_as_out_of_level():
     times, points = clip(warp=eye_lift_warp(1.0, amount=0.1))
     face = drift.analyse_face(times, points)
-    assert "the eye on the left of the picture rose 10 %" in face.changes[0]
+    assert face.changes[0] == (
+        "the person's right eye (on the left of the picture) moved up 10 % of the eye "
+        "distance, so the eyes are no longer level"
+    )
 
 
 def test_a_squeezed_jaw_is_described_as_narrower():
     times, points = clip(warp=jaw_squeeze_warp(2.0, amount=0.12))
     face = drift.analyse_face(times, points)
-    assert face.changes[0].startswith("jaw width narrowed 1")
+    assert face.changes[0].startswith("the jaw narrowed 1")
     assert abs(face.onset_s - 2.0) <= 0.2
 
 
@@ -274,7 +293,10 @@ def test_a_pupil_that_rises_alone_is_found_and_said_in_words():
     face = drift.analyse_face(times, points)
     assert face.onset_s is not None and abs(face.onset_s - 2.0) <= 0.2
     assert face.worst_measure == "iris_level"
-    assert re.match(r"The eye on the left of the picture rose [789] % of the eye", face.summary)
+    assert re.match(
+        r"The person's right pupil \(on the left of the picture\) moved up [789] % of the eye",
+        face.summary,
+    )
 
 
 def test_a_change_of_gaze_moves_both_pupils_and_is_not_drift():
