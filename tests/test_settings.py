@@ -110,13 +110,18 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_a_busy_timeout(
     assert connection.transaction_mode == "IMMEDIATE"
 
 
-def test_a_production_server_refuses_sqlite_unless_told_it_is_meant():
-    production = {"DEBUG": "0", "SECRET_KEY": "s" * 20 + "x" * 40, "ALLOWED_HOSTS": "a.example"}
+def test_a_production_server_refuses_sqlite_unless_told_it_is_meant(tmp_path):
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": "s" * 20 + "x" * 40,
+        "ALLOWED_HOSTS": "a.example",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+    }
     environment = {k: v for k, v in os.environ.items() if k != "ALLOW_SQLITE_IN_PRODUCTION"}
     refused = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=settings.BASE_DIR,
-        env={**environment, **production, "DATABASE_URL": "sqlite:///prod.sqlite3"},
+        env={**environment, **production},
         capture_output=True,
         text=True,
         timeout=120,
