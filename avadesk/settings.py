@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "platforms",
     "tickets",
     "analysis",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,31 @@ LOGGING = {
         "level": env_choice("LOG_LEVEL", {n.lower(): n for n in LOG_LEVELS}, "warning"),
     },
 }
+
+# After the ticket (issue 15): e-mail, the optional account, retention. E-mail goes through
+# Django 6.1's MAILERS: printed to the console unless EMAIL_HOST names an SMTP server.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST"),
+            "port": env_int("EMAIL_PORT", 587),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("EMAIL_USE_TLS", default=True),
+            "timeout": env_int("EMAIL_TIMEOUT", 10),
+        },
+    }
+    if env_str("EMAIL_HOST")
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AVA Desk <no-reply@localhost>")
+MAGIC_LINK_MAX_AGE = env_int("MAGIC_LINK_MINUTES", 15) * 60
+CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 90)
+RATE_EMAILS = env_str("RATE_EMAILS", "10/h")
+LOGIN_URL = "accounts:sign_in"
+# The public address, for links in e-mails sent outside a request (the reminders).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # Where the reviewable knowledge files live (see README: "The knowledge base").
 KNOWLEDGE_DIR = BASE_DIR / "platforms" / "knowledge"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("platforms.urls")),
     path("", include("analysis.urls")),  # before tickets: its <slug:step> would catch these
     path("", include("tickets.urls")),
+    path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

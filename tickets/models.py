@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 
 from platforms.models import FailureMode, PlanTier, Platform
 from tickets.timestamps import ClipTime
 
 UNLISTED_PLAN = "any"  # the knowledge files' slug for "we do not know this platform's tiers"
+
+
+def now() -> datetime:
+    # Looked up at call time (not `default=timezone.now`), so a test may move the clock.
+    return timezone.now()
 
 
 def new_token() -> str:
@@ -61,6 +68,38 @@ class Case(models.Model):
     # What the user last typed on each step, valid or not, so that a reload after
     # a validation error still shows it: {"generation": {"prompt": "…", …}, …}.
     typed = models.JSONField(default=dict, blank=True)
+
+    # After the ticket (issue 15): the case's *current* status, kept for filtering and the
+    # dashboard. The history is the list of CaseEvent rows, only ever added to; both are
+    # written by tickets/status.py alone.
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Outcome recorded"
+
+    class Resolution(models.TextChoices):
+        CREDITED = "credited", "Credited"
+        PARTLY_CREDITED = "partly_credited", "Partly credited"
+        REFUSED = "refused", "Refused"
+        MORE_INFO = "more_info", "Asked for more information"
+        NO_ANSWER = "no_answer", "No answer"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_channel = models.ForeignKey(
+        "platforms.SupportChannel", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    credits_asked = models.PositiveIntegerField(null=True, blank=True)
+    credits_received = models.PositiveIntegerField(null=True, blank=True)
+    count_in_figures = models.BooleanField(
+        default=False, help_text="The user agreed to count this case in the outcome figures."
+    )
+    owner = models.ForeignKey(
+        "auth.User", models.CASCADE, null=True, blank=True, related_name="cases"
+    )
 
     class Meta:
         ordering = ["-updated"]
@@ -202,3 +241,32 @@ def delete_stored_file(sender, instance, **kwargs) -> None:
     for field in fields:
         if field:
             field.delete(save=False)
+
+
+class CaseEvent(models.Model):
+    """One dated change of a case's status (issue 15). Never edited: a correction is a new event."""
+
+    class Kind(models.TextChoices):
+        SENT = "sent", "Sent"
+        ANSWERED = "answered", "Answered"
+        OUTCOME = "outcome", "Outcome recorded"
+        FOLLOWED_UP = "followed_up", "Follow-up sent"
+        REMINDED = "reminded", "Reminder e-mailed"
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # When it happened, as the user says (a ticket sent yesterday); `recorded` is when we heard.
+    happened = models.DateTimeField()
+    recorded = models.DateTimeField(default=now)
+    channel = models.ForeignKey(
+        "platforms.SupportChannel", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=20, choices=Case.Resolution.choices, blank=True)
+    credits = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["happened", "recorded", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.happened:%Y-%m-%d}"

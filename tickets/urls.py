@@ -2,14 +2,22 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tickets import evidence_views, views
+from tickets import evidence_views, status_views, views
 
 app_name = "tickets"
 
 urlpatterns = [
     path("escalate/", views.start, name="start"),
     path("escalate/plans/", views.plan_field, name="plan_field"),
-    path("cases/", views.my_cases, name="my_cases"),
+    # After the ticket (issue 15): before the case URLs, whose <slug> would catch these.
+    path("cases/", status_views.my_cases, name="my_cases"),
+    path("cases/export.csv", status_views.export, {"fmt": "csv"}, name="export_csv"),
+    path("cases/export.json", status_views.export, {"fmt": "json"}, name="export_json"),
+    path("cases/delete/", status_views.delete_all, name="delete_all"),
+    path("cases/<str:token>/status/", status_views.case_status, name="case_status"),
+    path("cases/<str:token>/email-link/", status_views.email_link, name="email_link"),
+    path("cases/<str:token>/delete/", status_views.delete_case, name="delete_case"),
+    path("privacy/", status_views.privacy, name="privacy"),
     path("cases/<str:token>/", views.case_home, name="case"),
     path("cases/<str:token>/preview/", views.preview, name="preview"),
     path("cases/<str:token>/notes/autosave/", views.autosave_notes, name="autosave_notes"),

@@ -12,10 +12,8 @@ from tickets.evidence_strength import evidence_checklist
 from tickets.evidence_views import evidence_step
 from tickets.forms import PlatformForm
 from tickets.models import Case
+from tickets.ownership import MAX_REMEMBERED, SESSION_KEY
 from tickets.ticket_text import build_ticket, channels_for
-
-SESSION_KEY = "case_tokens"
-MAX_REMEMBERED = 50
 
 
 def _get_case(token: str) -> Case:
@@ -216,9 +214,3 @@ def ticket_download(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(ticket.as_text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ticket-{case.reference}.txt"'
     return response
-
-
-def my_cases(request: HttpRequest) -> HttpResponse:
-    tokens = request.session.get(SESSION_KEY, [])
-    cases = Case.objects.filter(token__in=tokens).select_related("platform", "plan", "failure_mode")
-    return render(request, "tickets/my_cases.html", {"cases": cases, "nav": "cases"})
