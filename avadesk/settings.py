@@ -324,9 +324,9 @@ MAILERS = {
     else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AVA Desk <no-reply@localhost>")
-MAGIC_LINK_MAX_AGE = env_int("MAGIC_LINK_MINUTES", 15) * 60
-CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 90)
-RATE_EMAILS = env_str("RATE_EMAILS", "10/h")
+MAGIC_LINK_MAX_AGE = env_int("MAGIC_LINK_MINUTES", 15, minimum=1) * 60
+CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 90, minimum=1)
+RATE_EMAILS = env_rate("RATE_EMAILS", "10/h")
 LOGIN_URL = "accounts:sign_in"
 # The public address, for links in e-mails sent outside a request (the reminders).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -6,6 +6,7 @@ from html import unescape
 
 import pytest
 
+from platforms.models import SupportChannel
 from tests.clock import movable_clock
 from tests.conftest import make_case
 from tickets import status
@@ -118,32 +119,52 @@ def test_a_case_sent_six_days_ago_without_an_answer_shows_the_follow_up(client, 
 
 
 @pytest.mark.django_db
-def test_the_default_wait_is_used_and_said_to_be_a_default_when_the_channel_has_none(case, clock):
+def test_the_default_wait_is_used_and_said_to_be_a_default_when_the_channel_has_none(
+    client, case, clock
+):
+    mine(client, case)
     channel = case.platform.channels.first()
+    channel.usual_reply_days = None
+    channel.save()
     status.mark_sent(case, channel=channel)
-    case = Case.objects.select_related("sent_channel").get(pk=case.pk)
-    if getattr(case.sent_channel, "usual_reply_days", None) is not None:
-        case.sent_channel.usual_reply_days = None
     clock.advance(days=DEFAULT_REPLY_DAYS, seconds=-60)
     follow_up = follow_up_for(case)
     assert follow_up.wait_is_default and follow_up.wait_days == DEFAULT_REPLY_DAYS
     assert not follow_up.due
+    page = client.get(f"/cases/{case.token}/status/").content.decode()
+    assert f"our default of {DEFAULT_REPLY_DAYS} days" in page
     clock.advance(seconds=120)
     assert follow_up_for(case).due
 
 
 @pytest.mark.django_db
-def test_the_follow_up_waits_for_the_channels_usual_time_and_names_the_next_channel(case, clock):
-    first, *others = list(case.platform.channels.all()) or [None]
+def test_the_follow_up_waits_for_the_channels_usual_time_and_names_the_next_channel(
+    client, case, clock
+):
+    mine(client, case)
+    first = case.platform.channels.first()
+    following = SupportChannel.objects.create(
+        platform=case.platform,
+        slug="in-app-help",
+        name="In-app help",
+        kind=SupportChannel.Kind.IN_APP_FLOW,
+        steps=["Open the help menu", "Choose “Contact support”"],
+        source="test",
+        verified_on="2026-12-01",
+    )
+    first.usual_reply_days = 2
+    first.escalates_to = following
+    first.save()
     status.mark_sent(case, channel=first)
-    case = Case.objects.select_related("sent_channel").get(pk=case.pk)
-    following = others[0] if others else first
-    case.sent_channel.usual_reply_days = 2
-    case.sent_channel.escalates_to = following
-    clock.advance(days=2, minutes=1)
+    clock.advance(days=1)
+    assert not follow_up_for(case).due
+    clock.advance(days=1, minutes=1)
     follow_up = follow_up_for(case)
     assert follow_up.due and not follow_up.wait_is_default and follow_up.wait_days == 2
     assert follow_up.next_channel == following
+    page = unescape(client.get(f"/cases/{case.token}/status/").content.decode())
+    assert "This channel usually answers within 2 days." in page
+    assert "Try In-app help" in page and "Choose “Contact support”" in page
 
 
 @pytest.mark.django_db

@@ -36,16 +36,14 @@ class FollowUp:
 
 def usual_wait(channel: SupportChannel | None) -> tuple[int, bool]:
     """(days, is_default): the channel's usual reply time, or the default when unknown."""
-    days = getattr(channel, "usual_reply_days", None) if channel else None
-    if days is None:
+    if channel is None or channel.usual_reply_days is None:
         return DEFAULT_REPLY_DAYS, True
-    return int(days), False
+    return channel.usual_reply_days, False
 
 
 def next_channel(channel: SupportChannel | None) -> SupportChannel | None:
     """Where to try next when this channel stays silent, if the knowledge names one."""
-    following = getattr(channel, "escalates_to", None) if channel else None
-    return following if isinstance(following, SupportChannel) else None
+    return channel.escalates_to if channel else None
 
 
 def follow_up_for(case: Case) -> FollowUp | None:

@@ -32,7 +32,9 @@ from tickets.status_forms import (
 
 def _get_case(token: str) -> Case:
     return get_object_or_404(
-        Case.objects.select_related("platform", "plan", "failure_mode", "sent_channel"),
+        Case.objects.select_related(
+            "platform", "plan", "failure_mode", "sent_channel__escalates_to"
+        ),
         token=token,
     )
 
