@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "avadesk.example",
     "ALLOW_SQLITE_IN_PRODUCTION": "1",
+    "EMAIL_HOST": "smtp.avadesk.example",  # check --deploy refuses the console mailer
 }
 
 
