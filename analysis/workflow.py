@@ -279,7 +279,7 @@ def add_frames(analysis: Analysis, *, with_landmarks: bool) -> list[Screenshot]:
             f"A case holds at most {evidence.MAX_SCREENSHOTS} screenshots."
         )
     shots = []
-    with transaction.atomic():
+    with evidence.unit_of_work():  # a failed frame also removes the files of the others
         for frame in list(analysis.frames.all())[:room]:
             with frame.image.open("rb") as handle:
                 png = handle.read()

@@ -29,3 +29,25 @@ class RequestSizeLimitMiddleware:
                 request, "error.html", {"title": "Too large", "message": message}, status=413
             )
         return self.get_response(request)
+
+
+# Every URL under /cases/ shows or serves one person's case (or the list of their cases).
+PRIVATE_PREFIX = "/cases/"
+PRIVATE_CACHE_CONTROL = "private, no-store"
+
+
+class PrivateCaseCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every case page and every file made from one.
+
+    A shared computer's browser cache or a proxy must never keep a copy of someone's
+    case; it also covers the 404 a wrong private link gets.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(PRIVATE_PREFIX):
+            response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        return response

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "avadesk.middleware.PrivateCaseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -281,7 +282,9 @@ ALLOW_SQLITE_IN_PRODUCTION = env_bool("ALLOW_SQLITE_IN_PRODUCTION", default=Fals
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
-DATA_UPLOAD_MAX_NUMBER_FILES = 12
+# Well above the 12 screenshots a case holds, so that choosing 13 reaches the form, which
+# says so on the step itself; beyond this, the site's 400 page says the same.
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
 
 # The whole body of an upload request (a clip plus form fields); larger bodies get 413
 # before Django reads them. Other bodies are capped by DATA_UPLOAD_MAX_MEMORY_SIZE.
@@ -293,6 +296,7 @@ RATE_CASE_CREATION = env_rate("RATE_CASE_CREATION", "30/h")
 RATE_UPLOADS = env_rate("RATE_UPLOADS", "120/h")
 RATE_API = env_rate("RATE_API", "120/m")
 RATELIMIT_VIEW = "avadesk.views.rate_limited"
+CSRF_FAILURE_VIEW = "avadesk.views.csrf_failure"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

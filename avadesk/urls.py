@@ -15,3 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+handler400 = "avadesk.views.bad_request"
+handler403 = "avadesk.views.permission_denied"
+handler404 = "avadesk.views.page_not_found"
+handler500 = "avadesk.views.server_error"

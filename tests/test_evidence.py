@@ -83,11 +83,11 @@ def test_gps_exif_is_absent_from_the_stored_image(client, case):
 
 BAD_FILES = [
     ("empty.png", b"", "The file is empty."),
-    ("notes.png", b"just some text, not an image", "Only PNG, JPEG and WebP"),
+    ("notes.png", b"just some text, not an image", "We take PNG, JPEG and WebP"),
     (
         "drawing.svg",
         b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>',
-        "Only PNG, JPEG and WebP",
+        "We take PNG, JPEG and WebP",
     ),
     ("cut.png", image_bytes()[:-60], "damaged or incomplete"),
     ("cut.jpg", image_bytes("JPEG", (800, 600))[:600], "damaged or incomplete"),
@@ -156,7 +156,9 @@ def test_a_screenshot_time_must_fall_inside_the_clip(client, case):
 
 
 @pytest.mark.django_db
-def test_screenshots_can_be_given_a_role_reordered_and_deleted(client, case):
+def test_screenshots_can_be_given_a_role_reordered_and_deleted(
+    client, case, django_capture_on_commit_callbacks
+):
     for name in ("a.png", "b.png", "c.png"):
         post_screenshots(client, case, upload(name, image_bytes()))
     a, b, c = Screenshot.objects.all()
@@ -175,7 +177,8 @@ def test_screenshots_can_be_given_a_role_reordered_and_deleted(client, case):
     a.refresh_from_db()
     assert (a.role, a.time_s, a.blur_boxes) == ("start", 0.0, [[0.7, 0.02, 0.28, 0.06]])
     path = Path(b.image.path)
-    client.post(f"/cases/{case.token}/screenshots/{b.pk}/edit/", {"action": "delete"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/cases/{case.token}/screenshots/{b.pk}/edit/", {"action": "delete"})
     assert not Screenshot.objects.filter(pk=b.pk).exists()
     assert not path.exists()
 
@@ -203,7 +206,7 @@ def test_a_blurred_screenshot_is_downloaded_blurred_and_its_checksum_is_in_the_p
         },
     )
     served = client.get(f"/cases/{case.token}/screenshots/{shot.pk}/")
-    assert served["Cache-Control"] == "private, no-cache"
+    assert served["Cache-Control"] == "private, no-store"
     image = Image.open(io.BytesIO(served.content)).convert("L")
     hidden = {image.getpixel((x, 50)) for x in range(0, 90)}
     shown = {image.getpixel((x, 50)) for x in range(110, 200)}
@@ -442,3 +445,304 @@ def test_a_failed_frame_leaves_no_files_behind(client, runway, tmp_path, setting
     assert "This frame could not be read." in response.content.decode()
     assert not Screenshot.objects.exists()
     assert stored_files(settings.MEDIA_ROOT) == []
+
+
+# --- one unit of work: a failure at any step leaves no file and no row ---------------
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def fail_ingest(monkeypatch):
+    from tickets import image_ingest
+
+    def boom(*args, **kwargs):
+        raise Boom("ingest")
+
+    monkeypatch.setattr(image_ingest, "ingest_image", boom)
+
+
+def fail_pdf_jpeg(monkeypatch):
+    from tickets import image_ingest
+
+    def boom(*args, **kwargs):
+        raise Boom("pdf jpeg")
+
+    monkeypatch.setattr(image_ingest, "embeddable_jpeg", boom)
+
+
+def fail_nth_file_write(n):
+    def patch(monkeypatch):
+        from django.core.files.storage import FileSystemStorage
+
+        real_save = FileSystemStorage.save
+        calls = []
+
+        def save(self, name, content, max_length=None):
+            calls.append(name)
+            if len(calls) == n:
+                raise Boom(f"file write {n}")
+            return real_save(self, name, content, max_length=max_length)
+
+        monkeypatch.setattr(FileSystemStorage, "save", save)
+
+    return patch
+
+
+def fail_row(monkeypatch):
+    real_save = Screenshot.save
+
+    def save(self, *args, **kwargs):
+        raise Boom("row")
+
+    monkeypatch.setattr(Screenshot, "save", save)
+    return real_save
+
+
+INGEST_STEPS = {
+    "decoding": fail_ingest,
+    "the pdf jpeg": fail_pdf_jpeg,
+    "writing the original": fail_nth_file_write(1),
+    "writing the pdf jpeg": fail_nth_file_write(2),
+    "saving the row": fail_row,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("step", sorted(INGEST_STEPS))
+def test_a_failure_at_any_step_of_ingest_leaves_no_file_and_no_row(
+    case, private_media_root, monkeypatch, step
+):
+    from tickets import evidence
+
+    INGEST_STEPS[step](monkeypatch)
+    with pytest.raises(Boom):
+        evidence.add_screenshot(
+            case, upload=upload("a.png", image_bytes()), role="other", time_s=None
+        )
+    assert not Screenshot.objects.exists()
+    assert stored_files(private_media_root) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failing_write", [1, 4, 9])
+def test_a_failed_file_write_among_frames_from_a_clip_leaves_nothing(
+    client, runway, tmp_path, private_media_root, monkeypatch, failing_write
+):
+    from tickets import evidence
+
+    case = make_case(runway, reached_step="evidence", first_visible_s=0.5, worst_s=1.0)
+    write_clip(tmp_path / "clip.mp4")
+    # Four frames of two files each, then the kept clip: write 9.
+    fail_nth_file_write(failing_write)(monkeypatch)
+    with pytest.raises(Boom):
+        evidence.add_frames_from_clip(
+            case,
+            upload=upload("clip.mp4", (tmp_path / "clip.mp4").read_bytes(), "video/mp4"),
+            keep=True,
+        )
+    assert not Screenshot.objects.exists()
+    assert not Clip.objects.exists()
+    assert stored_files(private_media_root) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_blur_update_keeps_the_old_pdf_image(
+    case, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import evidence
+
+    shot = evidence.add_screenshot(
+        case, upload=upload("a.png", striped_png()), role="other", time_s=None
+    )
+    old_jpeg, old_sha = shot.embedded.name, shot.embedded_sha256
+    fail_nth_file_write(1)(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Boom):
+        evidence.save_edits(shot, role="other", time_s=None, blur_boxes=[[0, 0, 0.5, 1]])
+    shot = Screenshot.objects.get()
+    assert (shot.embedded.name, shot.embedded_sha256, shot.blur_boxes) == (old_jpeg, old_sha, [])
+    assert shot.embedded.storage.exists(old_jpeg)
+
+
+# --- many files at once --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_thirteen_files_at_once_say_at_most_12_and_store_nothing(client, case, private_media_root):
+    files = [upload(f"shot{n}.png", image_bytes()) for n in range(13)]
+    response = post_screenshots(client, case, *files)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "You chose 13 files; a case holds at most 12 screenshots" in html
+    assert "Nothing was stored" in html
+    assert not Screenshot.objects.exists()
+    assert stored_files(private_media_root) == []
+
+
+@pytest.mark.django_db
+def test_more_files_than_the_room_left_are_refused_with_the_room_left(client, case):
+    for n in range(10):
+        post_screenshots(client, case, upload(f"{n}.png", image_bytes()))
+    response = post_screenshots(
+        client, case, *[upload(f"x{n}.png", image_bytes()) for n in range(3)]
+    )
+    assert "(2 more fit)" in response.content.decode()
+    assert case.screenshots.count() == 10
+
+
+@pytest.mark.django_db
+def test_each_file_of_a_multi_upload_gets_its_own_role_and_time_from_their_order(client, case):
+    # Chosen out of order: screenshot tools put the time in the name.
+    names = ["Screenshot 10.png", "Screenshot 2.png", "Screenshot 9.png", "Screenshot 1.png"]
+    response = post_screenshots(client, case, *[upload(n, image_bytes()) for n in names], role="")
+    assert response.status_code == 302
+    shots = list(Screenshot.objects.values_list("original_filename", "role", "time_s"))
+    assert shots == [
+        ("Screenshot 1.png", "start", 0.0),
+        ("Screenshot 2.png", "first_visible", 1.2),
+        ("Screenshot 9.png", "worst", 2.5),
+        ("Screenshot 10.png", "end", 5.0),
+    ]
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert "We guessed what each shows from their order" in page
+
+
+@pytest.mark.django_db
+def test_a_second_multi_upload_gets_the_moments_still_missing(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()), role="first_visible", time="1.2")
+    post_screenshots(
+        client, case, upload("b.png", image_bytes()), upload("c.png", image_bytes()), role=""
+    )
+    roles = list(Screenshot.objects.values_list("role", flat=True))
+    assert roles[0] == "first_visible"
+    assert "first_visible" not in roles[1:]
+    assert len(set(roles)) == 3
+
+
+@pytest.mark.django_db
+def test_a_role_chosen_for_an_upload_applies_to_every_file(client, case):
+    post_screenshots(
+        client, case, upload("a.png", image_bytes()), upload("b.png", image_bytes()), role="other"
+    )
+    assert set(Screenshot.objects.values_list("role", flat=True)) == {"other"}
+
+
+def test_one_frame_is_one_frame():
+    from tickets.evidence import frames_taken_message
+
+    assert frames_taken_message(1) == "1 frame was taken from your clip."
+    assert frames_taken_message(4) == "4 frames were taken from your clip."
+
+
+@pytest.mark.django_db
+def test_a_clip_with_room_for_one_frame_says_1_frame(client, runway, tmp_path):
+    from tickets import evidence
+
+    case = make_case(runway, reached_step="evidence")
+    for n in range(evidence.MAX_SCREENSHOTS - 1):
+        post_screenshots(client, case, upload(f"{n}.png", image_bytes()), role="other")
+    write_clip(tmp_path / "clip.mp4")
+    data = {"action": "clip", "clip": upload("clip.mp4", (tmp_path / "clip.mp4").read_bytes())}
+    page = client.post(f"/cases/{case.token}/evidence/", data, follow=True).content.decode()
+    assert "1 frame was taken from your clip." in page
+
+
+# --- blur boxes cannot be lost ------------------------------------------------------
+
+
+def shots_form(shot, **fields):
+    prefix = f"shot{shot.pk}"
+    return {
+        f"{prefix}-role": fields.get("role", shot.role),
+        f"{prefix}-time": fields.get("time", ""),
+        f"{prefix}-blur_boxes": fields.get("blur_boxes", ""),
+    }
+
+
+@pytest.mark.django_db
+def test_continue_saves_blur_boxes_that_were_typed_but_not_saved(client, case):
+    post_screenshots(client, case, upload("account.png", striped_png()))
+    shot = Screenshot.objects.get()
+    data = {"action": "continue", **shots_form(shot, blur_boxes="0, 0, 50, 100")}
+    response = client.post(f"/cases/{case.token}/evidence/", data)
+    assert response.status_code == 302 and response["Location"].endswith("/review/")
+    shot.refresh_from_db()
+    assert shot.blur_boxes == [[0.0, 0.0, 0.5, 1.0]]
+    served = Image.open(
+        io.BytesIO(client.get(f"/cases/{case.token}/screenshots/{shot.pk}/").content)
+    )
+    assert not {served.convert("L").getpixel((x, 50)) for x in range(90)} & {0, 255}
+
+
+@pytest.mark.django_db
+def test_continue_with_a_box_that_does_not_validate_stays_until_the_user_chooses(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    post_screenshots(client, case, upload("b.png", image_bytes()))
+    a, b = Screenshot.objects.all()
+    data = {
+        "action": "continue",
+        **shots_form(a, blur_boxes="10, 10"),
+        **shots_form(b, blur_boxes="0, 0, 20, 20"),
+    }
+    response = client.post(f"/cases/{case.token}/evidence/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "not saved yet" in html and "Screenshot 1:" in html
+    assert 'value="continue-discard"' in html
+    case.refresh_from_db()
+    assert case.reached_step == "evidence"
+    response = client.post(f"/cases/{case.token}/evidence/", {**data, "action": "continue-discard"})
+    assert response["Location"].endswith("/review/")
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.blur_boxes, b.blur_boxes) == ([], [[0.0, 0.0, 0.2, 0.2]])
+
+
+@pytest.mark.django_db
+def test_every_card_button_saves_every_card_first(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    post_screenshots(client, case, upload("b.png", image_bytes()))
+    a, b = Screenshot.objects.all()
+    data = {
+        "action": f"down:{a.pk}",
+        **shots_form(a, role="start"),
+        **shots_form(b, blur_boxes="1, 1, 5, 5"),
+    }
+    client.post(f"/cases/{case.token}/evidence/", data)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.role, a.position, b.position) == ("start", 1, 0)
+    assert b.blur_boxes == [[0.01, 0.01, 0.05, 0.05]]
+
+
+@pytest.mark.django_db
+def test_the_script_saves_a_card_as_json(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    shot = Screenshot.objects.get()
+    url = f"/cases/{case.token}/screenshots/{shot.pk}/edit/"
+    ok = client.post(
+        url,
+        {"action": "save", **shots_form(shot, blur_boxes="1, 1, 5, 5")},
+        headers={"Accept": "application/json"},
+    )
+    assert ok.json() == {"saved": True, "blur_boxes": 1}
+    bad = client.post(
+        url,
+        {"action": "save", **shots_form(shot, blur_boxes="nope")},
+        headers={"Accept": "application/json"},
+    )
+    assert bad.status_code == 400 and "write a box" in bad.json()["error"]
+
+
+@pytest.mark.django_db
+def test_the_review_step_shows_every_screenshot_as_it_will_be_sent(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    shot = Screenshot.objects.get()
+    client.post(
+        f"/cases/{case.token}/evidence/",
+        {"action": "continue", **shots_form(shot, blur_boxes="0, 0, 10, 10")},
+    )
+    html = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert f'src="/cases/{case.token}/screenshots/{shot.pk}/"' in html
+    assert "as it will be sent" in html and "1 blurred area" in html

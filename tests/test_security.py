@@ -143,3 +143,155 @@ def test_the_preflight_api_is_rate_limited_with_a_json_error(client, settings):
     limited = call()
     assert limited.status_code == 429
     assert "Too many requests" in limited.json()["error"]
+
+
+# --- HTTP hygiene: private caching, the site's own error pages, 400s and 429s ---------
+
+
+def case_urls(case, shot) -> list[str]:
+    token = case.token
+    return [
+        f"/cases/{token}/",
+        f"/cases/{token}/evidence/",
+        f"/cases/{token}/review/",
+        f"/cases/{token}/ticket.txt",
+        f"/cases/{token}/report.pdf",
+        f"/cases/{token}/evidence.json",
+        f"/cases/{token}/evidence.zip",
+        f"/cases/{token}/screenshots/{shot.pk}/",
+        "/cases/",
+        "/cases/no-such-token/",
+        "/cases/no-such-token/report.pdf",
+    ]
+
+
+@pytest.mark.django_db
+def test_every_case_response_is_private_and_never_stored(client, runway):
+    from tests.test_evidence import image_bytes, post_screenshots, upload
+
+    case = make_case(runway)
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    shot = case.screenshots.get()
+    for url in case_urls(case, shot):
+        response = client.get(url)
+        assert response.status_code in (200, 302, 404), url
+        assert response["Cache-Control"] == "private, no-store", url
+
+
+@pytest.mark.django_db
+def test_pages_outside_a_case_keep_their_own_caching(client):
+    assert "no-store" not in client.get("/").get("Cache-Control", "")
+
+
+@pytest.fixture
+def production(settings):
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["testserver"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/no-such-page/", "/cases/not-a-real-token/", "/cases/x/review/"])
+def test_a_missing_page_or_a_bad_token_gets_the_sites_own_404(client, production, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<title>Page not found" in html
+    assert "AVA Desk" in html
+    assert "Not Found</h1>" not in html  # Django's bare page
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_gets_the_sites_own_403(runway, production):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/escalate/", {"platform": runway.pk})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Please send the form again" in html
+    assert "CSRF verification failed" not in html  # Django's page, with its internals
+
+
+@pytest.mark.django_db
+def test_a_server_error_gets_the_sites_own_500_without_internals(
+    client, runway, production, monkeypatch
+):
+    from tickets import views
+
+    def broken(case):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(views, "channels_for", broken)
+    client.raise_request_exception = False
+    case = make_case(runway)
+    response = client.get(f"/cases/{case.token}/ticket.txt")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong" in html
+    assert "secret internal detail" not in html and "Traceback" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["platform=abc", "platform=", "platform=99999", ""])
+def test_junk_in_the_plan_query_is_a_400_with_a_message(client, production, query):
+    response = client.get(f"/escalate/plans/?{query}")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "platform" in html.lower()
+    assert "<title>We could not use that request" in html
+
+
+@pytest.mark.django_db
+def test_the_plan_query_still_gives_a_platforms_plans(client, runway):
+    response = client.get(f"/escalate/plans/?platform={runway.pk}")
+    assert response.status_code == 200
+    assert runway.plans.first().name in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_junk_paper_size_is_a_400_with_a_message(client, runway, production):
+    case = make_case(runway)
+    response = client.get(f"/cases/{case.token}/report.pdf?paper=a0')--")
+    assert response.status_code == 400
+    assert "a4 or letter" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_too_many_files_for_django_get_the_sites_400_naming_the_limit(
+    client, runway, production, settings
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    case = make_case(runway, reached_step="evidence")
+    files = [SimpleUploadedFile(f"{n}.png", b"x", content_type="image/png") for n in range(4)]
+    response = client.post(
+        f"/cases/{case.token}/evidence/", {"action": "upload", "screenshots": files}
+    )
+    assert response.status_code == 400
+    assert "at most 12 screenshots" in response.content.decode()
+    assert not case.screenshots.exists()
+
+
+@pytest.mark.django_db
+def test_a_rate_limited_page_says_when_to_retry(client, runway, settings):
+    settings.RATE_CASE_CREATION = "1/h"
+    data = {"platform": runway.pk, "plan": runway.plans.first().pk}
+    client.post("/escalate/", data)
+    limited = client.post("/escalate/", data)
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == "3600"
+    assert "up to an hour" in limited.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_rate_limited_api_says_when_to_retry(client, settings):
+    settings.RATE_API = "1/m"
+    body = {"prompt": "A close-up of a smiling woman", "platform": "runway"}
+    client.post("/api/preflight", body, content_type="application/json")
+    limited = client.post("/api/preflight", body, content_type="application/json")
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == "60"
+
+
+def test_the_readme_production_section_says_to_collect_static_files():
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert "collectstatic" in readme

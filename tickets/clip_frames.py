@@ -53,6 +53,31 @@ class ClipInfo:
     width: int
     height: int
     codec: str  # FFmpeg's decoder name, e.g. "h264", "vp9"
+    container: str = ""  # "MP4", "MOV", "WebM" or "Matroska", from the file's own header
+    fps: float | None = None
+    audio: tuple[AudioStream, ...] = ()
+
+    def as_facts(self) -> dict:
+        """The clip's facts for the machine-readable manifest."""
+        return {
+            "container": self.container,
+            "width": self.width,
+            "height": self.height,
+            "duration_s": round(self.duration_s, 3),
+            "fps": round(self.fps, 3) if self.fps else None,
+            "video_codec": self.codec,
+            "audio_streams": [
+                {"codec": a.codec, "channels": a.channels, "sample_rate": a.sample_rate}
+                for a in self.audio
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AudioStream:
+    codec: str
+    channels: int | None
+    sample_rate: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +99,36 @@ def sniff_container(head: bytes) -> str | None:
 
 def probe_clip(path: Path) -> ClipInfo:
     """Check the clip against the limits and describe its video stream."""
-    with _open_clip(path) as (_container, stream, duration_s):
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    with _open_clip(path) as (container, stream, duration_s):
+        rate = stream.average_rate or stream.guessed_rate
         return ClipInfo(
             duration_s=duration_s,
             width=stream.codec_context.width,
             height=stream.codec_context.height,
             codec=stream.codec_context.name,
+            container=container_name(head),
+            fps=float(rate) if rate else None,
+            audio=tuple(
+                AudioStream(
+                    codec=audio.codec_context.name,
+                    channels=getattr(audio.codec_context, "channels", None) or None,
+                    sample_rate=audio.codec_context.sample_rate or None,
+                )
+                for audio in container.streams.audio
+            ),
         )
+
+
+def container_name(head: bytes) -> str:
+    """What the file calls itself: MP4 or MOV by the ftyp brand, WebM or Matroska."""
+    kind = sniff_container(head)
+    if kind == "mp4":
+        return "MOV" if head[4:8] == b"ftyp" and head[8:12] == b"qt  " else "MP4"
+    if kind == "webm":
+        return "WebM" if b"webm" in head else "Matroska"
+    return ""
 
 
 def grab_frames(path: Path, times_s: Sequence[float]) -> list[Frame]:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.fields.files import FieldFile
 
 from tickets import clip_frames, image_ingest
 from tickets.clip_frames import ClipRejected
@@ -18,10 +24,51 @@ from tickets.models import Case, Clip, Screenshot
 from tickets.timestamps import format_seconds
 
 MAX_SCREENSHOTS = 12
+_TOO_MANY = f"A case holds at most {MAX_SCREENSHOTS} screenshots."
+
+_batches = threading.local()
 
 
 def _too_big(limit: int) -> str:
     return f"This file is larger than the {limit // (1024 * 1024)} MB limit."
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """One transaction for the rows; the files written inside it go if it fails.
+
+    Nested units join their parent: the files of an inner unit that succeeded are
+    removed too when the outer one fails, and an inner failure that the caller catches
+    (one bad file of several) removes only that unit's files.
+    """
+    parent = getattr(_batches, "files", None)
+    _batches.files = written = []
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+    else:
+        if parent is not None:
+            parent.extend(written)
+    finally:
+        _batches.files = parent
+
+
+def _write(field: FieldFile, name: str, content: bytes) -> None:
+    """Write a file inside the current unit of work (so a failure removes it)."""
+    files = getattr(_batches, "files", None)
+    assert files is not None, "evidence files are written inside unit_of_work()"
+    field.save(name, ContentFile(content), save=False)
+    files.append((field.storage, field.name))
+
+
+def _delete_on_commit(field: FieldFile) -> None:
+    """Remove a replaced file once the row that no longer names it is committed."""
+    if field:
+        transaction.on_commit(partial(field.storage.delete, field.name))
 
 
 def _next_position(case: Case) -> int:
@@ -29,21 +76,38 @@ def _next_position(case: Case) -> int:
     return 0 if top is None else top + 1
 
 
+def room_left(case: Case) -> int:
+    return max(MAX_SCREENSHOTS - case.screenshots.count(), 0)
+
+
 def store_screenshot(case: Case, ingested: image_ingest.IngestedImage, **fields) -> Screenshot:
-    shot = Screenshot(
-        case=case,
-        position=_next_position(case),
-        original_filename=ingested.original_filename,
-        format=ingested.format,
-        width=ingested.width,
-        height=ingested.height,
-        size=ingested.size,
-        sha256_original=ingested.sha256_original,
-        sha256_stored=ingested.sha256_stored,
-        **fields,
-    )
-    shot.image.save(f"upload.{ingested.extension}", ContentFile(ingested.content), save=False)
-    refresh_embedded(shot, content=ingested.content)
+    """Store a checked image as one of the case's screenshots, in one unit of work.
+
+    The PDF's JPEG is made before anything is written, so an image that cannot be
+    made into one leaves nothing behind; the row is saved last.
+    """
+    if room_left(case) <= 0:
+        raise ImageRejected(_TOO_MANY)
+    jpeg, width, height = image_ingest.embeddable_jpeg(ingested.content)
+    with unit_of_work():
+        shot = Screenshot(
+            case=case,
+            position=_next_position(case),
+            original_filename=ingested.original_filename,
+            format=ingested.format,
+            width=ingested.width,
+            height=ingested.height,
+            size=ingested.size,
+            sha256_original=ingested.sha256_original,
+            sha256_stored=ingested.sha256_stored,
+            embedded_width=width,
+            embedded_height=height,
+            embedded_sha256=hashlib.sha256(jpeg).hexdigest(),
+            **fields,
+        )
+        _write(shot.image, f"upload.{ingested.extension}", ingested.content)
+        _write(shot.embedded, "embedded.jpg", jpeg)
+        shot.save()
     return shot
 
 
@@ -56,28 +120,113 @@ def shareable_content(shot: Screenshot) -> bytes:
     return content
 
 
-def refresh_embedded(shot: Screenshot, *, content: bytes | None = None) -> None:
-    """(Re)make the JPEG the PDF embeds: blur boxes applied, downscaled, no metadata."""
-    if content is None or shot.blur_boxes:
-        content = shareable_content(shot)
-    jpeg, shot.embedded_width, shot.embedded_height = image_ingest.embeddable_jpeg(content)
-    shot.embedded_sha256 = hashlib.sha256(jpeg).hexdigest()
-    if shot.embedded:
-        shot.embedded.delete(save=False)
-    shot.embedded.save("embedded.jpg", ContentFile(jpeg), save=False)
-    shot.save()
+def refresh_embedded(shot: Screenshot) -> None:
+    """(Re)make the JPEG the PDF embeds: blur boxes applied, downscaled, no metadata.
+
+    Also saves the row (and so its blur boxes, role and time): the new JPEG and the
+    boxes it shows are committed together, and the old JPEG goes after the commit.
+    """
+    jpeg, width, height = image_ingest.embeddable_jpeg(shareable_content(shot))
+    old = shot.embedded.name
+    with unit_of_work():
+        _write(shot.embedded, "embedded.jpg", jpeg)
+        shot.embedded_width, shot.embedded_height = width, height
+        shot.embedded_sha256 = hashlib.sha256(jpeg).hexdigest()
+        shot.save()
+        if old:
+            transaction.on_commit(partial(shot.embedded.storage.delete, old))
+
+
+def save_edits(
+    shot: Screenshot, *, role: str, time_s: float | None, blur_boxes: list[list[float]]
+) -> bool:
+    """Save a screenshot's role, time and blur boxes; True if the boxes changed."""
+    blur_changed = shot.blur_boxes != blur_boxes
+    shot.role, shot.time_s, shot.blur_boxes = role, time_s, blur_boxes
+    if blur_changed:
+        refresh_embedded(shot)
+    else:
+        shot.save(update_fields=["role", "time_s"])
+    return blur_changed
+
+
+def guess_roles(case: Case, count: int) -> list[tuple[str, float | None]]:
+    """What each of ``count`` files picked together probably shows, in their order.
+
+    The moments the case names (start, first visible, worst, end) that no screenshot
+    shows yet are handed out, most wanted first, then put in clip order; files beyond
+    them are "other". The user can change each one afterwards.
+    """
+    Role = Screenshot.Role
+    moments = {
+        Role.START: 0.0,
+        Role.FIRST_VISIBLE: case.first_visible_s,
+        Role.WORST: case.worst_s,
+        Role.END: case.clip_length_s,
+    }
+    profile = case.profile
+    wanted = (
+        [Role.START, Role.END, Role.FIRST_VISIBLE, Role.WORST]
+        if profile and profile.wants_start_end_pair
+        else [Role.FIRST_VISIBLE, Role.START, Role.END, Role.WORST]
+    )
+    taken = set(case.screenshots.values_list("role", flat=True))
+    open_roles = [
+        role
+        for role in wanted
+        if role not in taken and (moments[role] is not None or role == Role.FIRST_VISIBLE)
+    ]
+    chosen = open_roles[:count]
+    in_clip_order = [role for role in moments if role in chosen]
+    guesses: list[tuple[str, float | None]] = [(role, moments[role]) for role in in_clip_order]
+    return guesses + [(Role.OTHER, None)] * (count - len(guesses))
 
 
 def add_screenshot(
     case: Case, *, upload: UploadedFile, role: str, time_s: float | None
 ) -> Screenshot:
     """Validate, clean and store one uploaded screenshot; raise ImageRejected otherwise."""
-    if case.screenshots.count() >= MAX_SCREENSHOTS:
-        raise ImageRejected(f"A case holds at most {MAX_SCREENSHOTS} screenshots.")
+    if room_left(case) <= 0:
+        raise ImageRejected(_TOO_MANY)
     if upload.size is not None and upload.size > image_ingest.MAX_UPLOAD_BYTES:
         raise ImageRejected(_too_big(image_ingest.MAX_UPLOAD_BYTES))
     ingested = image_ingest.ingest_image(upload.read(), filename=upload.name or "screenshot")
     return store_screenshot(case, ingested, role=role, time_s=time_s)
+
+
+def add_screenshots(
+    case: Case, *, uploads: list[UploadedFile], role: str, time_s: float | None
+) -> tuple[list[Screenshot], list[tuple[str, str]]]:
+    """Store each good file of one upload; return the screenshots and (name, reason) refusals.
+
+    With ``role`` empty each file gets a guessed role and time of its own (see
+    ``guess_roles``), in the order of their names (screenshot tools put the time in it).
+    """
+    if len(uploads) > room_left(case):
+        raise ImageRejected(too_many_files_message(len(uploads), room_left(case)))
+    ordered = sorted(uploads, key=lambda upload: _natural_key(upload.name or ""))
+    roles = [(role, time_s)] * len(ordered) if role else guess_roles(case, len(ordered))
+    if not role and time_s is not None and len(ordered) == 1:
+        roles = [(roles[0][0], time_s)]  # a time typed for one file is that file's
+    stored, rejected = [], []
+    for upload, (each_role, each_time) in zip(ordered, roles, strict=True):
+        try:
+            stored.append(add_screenshot(case, upload=upload, role=each_role, time_s=each_time))
+        except ImageRejected as exc:
+            rejected.append((image_ingest.clean_filename(upload.name or ""), exc.message))
+    return stored, rejected
+
+
+def too_many_files_message(count: int, room: int) -> str:
+    files = "1 file" if count == 1 else f"{count} files"
+    if room <= 0:
+        return f"{_TOO_MANY} This case has no room left: delete one to add another."
+    fit = "1 more fits" if room == 1 else f"{room} more fit"
+    return f"You chose {files}; {_TOO_MANY[0].lower()}{_TOO_MANY[1:]} ({fit}). Nothing was stored."
+
+
+def _natural_key(name: str) -> list:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
 def frame_times(case: Case, duration_s: float) -> dict[str, float]:
@@ -120,55 +269,74 @@ def add_frames_from_clip(case: Case, *, upload: UploadedFile, keep: bool) -> lis
     path, made_copy = local_copy(upload)
     try:
         info = clip_frames.probe_clip(path)
-        room = MAX_SCREENSHOTS - case.screenshots.count()
+        room = room_left(case)
         if room <= 0:
-            raise ImageRejected(f"A case holds at most {MAX_SCREENSHOTS} screenshots.")
+            raise ImageRejected(_TOO_MANY)
         # With little room left, the first frames (start, first visible, …) matter most.
         times = dict(list(frame_times(case, info.duration_s).items())[:room])
         frames = clip_frames.grab_frames(path, list(times.values()))
         name = image_ingest.clean_filename(upload.name or "clip")
+        source = {**info.as_facts(), "sha256": _sha256_file(path), "size": path.stat().st_size}
         shots: list[Screenshot] = []
-        try:
-            with transaction.atomic():
-                for role, frame in zip(times, frames, strict=True):
-                    ingested = image_ingest.ingest_image(
-                        frame.png_bytes, filename=f"{name} at {format_seconds(frame.time_s)}.png"
+        with unit_of_work():
+            for role, frame in zip(times, frames, strict=True):
+                ingested = image_ingest.ingest_image(
+                    frame.png_bytes, filename=f"{name} at {format_seconds(frame.time_s)}.png"
+                )
+                shots.append(
+                    store_screenshot(
+                        case,
+                        ingested,
+                        role=role,
+                        time_s=frame.time_s,
+                        from_clip=True,
+                        source_clip=source,
                     )
-                    shot = store_screenshot(
-                        case, ingested, role=role, time_s=frame.time_s, from_clip=True
-                    )
-                    shots.append(shot)
-                if case.clip_length_s is None:
-                    case.clip_length_s = round(info.duration_s, 3)
-                    case.save(update_fields=["clip_length_s", "updated"])
-                if keep:
-                    keep_clip(case, path, name=name, info=info)
-        except BaseException:
-            # The rows are rolled back; the files they wrote must go too.
-            for shot in shots:
-                shot.image.delete(save=False)
-                shot.embedded.delete(save=False)
-            raise
+                )
+            if case.clip_length_s is None:
+                case.clip_length_s = round(info.duration_s, 3)
+                case.save(update_fields=["clip_length_s", "updated"])
+            if keep:
+                keep_clip(case, path, name=name, info=info)
     finally:
         if made_copy:
             path.unlink(missing_ok=True)
     return shots
 
 
-def keep_clip(case: Case, path: Path, *, name: str, info: clip_frames.ClipInfo) -> None:
-    data = path.read_bytes()
-    Clip.objects.filter(case=case).delete()
-    clip = Clip(
-        case=case,
-        original_filename=name,
-        size=len(data),
-        duration_s=info.duration_s,
-        width=info.width,
-        height=info.height,
-        sha256=hashlib.sha256(data).hexdigest(),
+def frames_taken_message(count: int) -> str:
+    return (
+        "1 frame was taken from your clip."
+        if count == 1
+        else (f"{count} frames were taken from your clip.")
     )
-    clip.file.save(f"clip{Path(name).suffix or '.mp4'}", ContentFile(data), save=False)
-    clip.save()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keep_clip(case: Case, path: Path, *, name: str, info: clip_frames.ClipInfo) -> None:
+    """Keep the clip with the case (replacing one kept before), in one unit of work."""
+    data = path.read_bytes()
+    with unit_of_work():
+        Clip.objects.filter(case=case).delete()
+        clip = Clip(
+            case=case,
+            original_filename=name,
+            size=len(data),
+            duration_s=info.duration_s,
+            width=info.width,
+            height=info.height,
+            sha256=hashlib.sha256(data).hexdigest(),
+            facts=info.as_facts(),
+        )
+        _write(clip.file, f"clip{Path(name).suffix or '.mp4'}", data)
+        clip.save()
 
 
 def move_screenshot(shot: Screenshot, *, up: bool) -> None:

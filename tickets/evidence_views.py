@@ -6,18 +6,26 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
+from avadesk.views import bad_request_page
 from tickets import evidence
 from tickets.clip_frames import ClipRejected
 from tickets.evidence import format_blur_boxes, report_filename
 from tickets.forms import ClipUploadForm, ScreenshotEditForm, ScreenshotUploadForm
 from tickets.image_ingest import ImageRejected
 from tickets.models import Case, Screenshot
-from tickets.report_pdf import build_report
+from tickets.report_pdf import PAPER_SIZES, build_report
 
 
 def _get_case(token: str, *, step: str = "evidence") -> Case:
@@ -29,44 +37,113 @@ def _get_case(token: str, *, step: str = "evidence") -> Case:
     return case
 
 
-def _edit_forms(case: Case) -> list[tuple[Screenshot, ScreenshotEditForm]]:
-    return [
-        (
-            shot,
-            ScreenshotEditForm(
-                initial={
-                    "role": shot.role,
-                    "time": shot.clip_time,
-                    "blur_boxes": format_blur_boxes(shot.blur_boxes),
-                },
-                clip_length_s=case.clip_length_s,
-                prefix=f"shot{shot.pk}",
-            ),
-        )
-        for shot in case.screenshots.all()
-    ]
+def _edit_forms(case: Case, data=None) -> list[tuple[Screenshot, ScreenshotEditForm]]:
+    """One edit form per screenshot; bound to ``data`` for the screenshots it holds."""
+    pairs = []
+    for shot in case.screenshots.all():
+        prefix = f"shot{shot.pk}"
+        if data is not None and f"{prefix}-role" in data:
+            form = ScreenshotEditForm(data, clip_length_s=case.clip_length_s, prefix=prefix)
+        else:
+            # Not on the page that was sent (added in another tab): nothing to save.
+            initial = {
+                "role": shot.role,
+                "time": shot.clip_time,
+                "blur_boxes": format_blur_boxes(shot.blur_boxes),
+            }
+            form = ScreenshotEditForm(
+                initial=initial, clip_length_s=case.clip_length_s, prefix=prefix
+            )
+        pairs.append((shot, form))
+    return pairs
+
+
+def _save_edit_forms(pairs: list[tuple[Screenshot, ScreenshotEditForm]]) -> list[str]:
+    """Save every bound, valid form; return the problems of the others (nothing saved)."""
+    problems = []
+    for number, (shot, form) in enumerate(pairs, start=1):
+        if not form.is_bound:
+            continue
+        if form.is_valid():
+            evidence.save_edits(
+                shot,
+                role=form.cleaned_data["role"],
+                time_s=form.cleaned_data["time"],
+                blur_boxes=form.cleaned_data["blur_boxes"],
+            )
+        else:
+            errors = "; ".join(e for field in form.errors.values() for e in field)
+            problems.append(f"Screenshot {number}: {errors}")
+    return problems
+
+
+def _shots_action(request: HttpRequest, case: Case, action: str):
+    """The screenshots form: every button first saves what is on every card.
+
+    So "Continue" can never drop a blur box that was drawn or typed but not saved; if a
+    card does not validate, the user stays on the step unless they choose to leave
+    without those changes.
+    """
+    pairs = _edit_forms(case, request.POST)
+    if action == "continue-discard":
+        pairs = [(shot, form) for shot, form in pairs if form.is_bound and form.is_valid()]
+    problems = _save_edit_forms(pairs)
+    if problems:
+        return pairs, problems
+    verb, _, pk = action.partition(":")
+    target = case.screenshots.filter(pk=pk).first() if pk.isdigit() else None
+    if verb in ("continue", "continue-discard"):
+        case.reach("review")
+        case.save()
+        return redirect(case.step_url("review")), []
+    if target and verb == "delete":
+        target.delete()
+        messages.success(request, "The screenshot was deleted.")
+        return redirect(case.step_url("evidence") + "#shots-heading"), []
+    if target and verb in ("up", "down"):
+        evidence.move_screenshot(target, up=verb == "up")
+        return redirect(case.step_url("evidence") + f"#shot-{target.pk}"), []
+    messages.success(request, "Saved.")
+    anchor = f"#shot-{target.pk}" if target else "#shots-heading"
+    return redirect(case.step_url("evidence") + anchor), []
+
+
+SHOT_ACTIONS = ("save", "continue", "continue-discard", "delete", "up", "down")
 
 
 def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpResponse:
     upload_form = ScreenshotUploadForm(clip_length_s=case.clip_length_s)
     clip_form = ClipUploadForm()
     rejected: list[tuple[str, str]] = []
+    pairs = None
+    problems: list[str] = []
     if request.method == "POST":
-        action = request.POST.get("action")
+        action = request.POST.get("action", "")
         if action in ("upload", "clip") and is_ratelimited(
             request, group="uploads", key="ip", rate=settings.RATE_UPLOADS, increment=True
         ):
             raise Ratelimited("Too many uploads.")
-        if action == "continue":
-            case.reach("review")
-            case.save()
-            return redirect(case.step_url("review"))
-        if action == "upload":
+        if action.partition(":")[0] in SHOT_ACTIONS:
+            outcome, problems = _shots_action(request, case, action)
+            if not problems:
+                return outcome
+            pairs = outcome
+        elif action == "upload":
             upload_form = ScreenshotUploadForm(
-                request.POST, request.FILES, clip_length_s=case.clip_length_s
+                request.POST,
+                request.FILES,
+                clip_length_s=case.clip_length_s,
+                room=evidence.room_left(case),
             )
             if upload_form.is_valid():
-                rejected = _store_uploads(case, upload_form)
+                stored, rejected = evidence.add_screenshots(
+                    case,
+                    uploads=upload_form.cleaned_data["screenshots"],
+                    role=upload_form.cleaned_data["role"],
+                    time_s=upload_form.cleaned_data["time"],
+                )
+                if stored:
+                    messages.success(request, _added_message(stored, upload_form))
                 if not rejected:
                     return redirect(case.step_url("evidence"))
         elif action == "clip":
@@ -81,9 +158,11 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
                 except (ClipRejected, ImageRejected) as exc:
                     clip_form.add_error("clip", exc.message)
                 else:
-                    messages.success(request, f"{len(shots)} frames were taken from your clip.")
+                    messages.success(request, evidence.frames_taken_message(len(shots)))
                     return redirect(case.step_url("evidence"))
-    status = 400 if rejected or upload_form.errors or clip_form.errors else 200
+        else:
+            return bad_request_page(request, "This form was sent with an action we do not know.")
+    failed = rejected or problems or upload_form.errors or clip_form.errors
     return render(
         request,
         "tickets/step_evidence.html",
@@ -92,34 +171,30 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
             "upload_form": upload_form,
             "clip_form": clip_form,
             "rejected": rejected,
-            "shots": _edit_forms(case),
+            "problems": problems,
+            "shots": pairs if pairs is not None else _edit_forms(case),
             "max_screenshots": evidence.MAX_SCREENSHOTS,
         },
-        status=status,
+        status=400 if failed else 200,
     )
 
 
-def _store_uploads(case: Case, form: ScreenshotUploadForm) -> list[tuple[str, str]]:
-    """Store every good file; return (file name, reason) for each refused one."""
-    rejected = []
-    for upload in form.cleaned_data["screenshots"]:
-        try:
-            evidence.add_screenshot(
-                case,
-                upload=upload,
-                role=form.cleaned_data["role"],
-                time_s=form.cleaned_data["time"],
-            )
-        except ImageRejected as exc:
-            rejected.append((upload.name, exc.message))
-    return rejected
+def _added_message(stored: list[Screenshot], form: ScreenshotUploadForm) -> str:
+    added = (
+        "1 screenshot was added" if len(stored) == 1 else f"{len(stored)} screenshots were added"
+    )
+    if form.cleaned_data["role"] or len(stored) == 1:
+        return f"{added}."
+    return f"{added}. We guessed what each shows from their order: check the role and time on each."
 
 
 def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    """One card's role, time and blur boxes; also what the page's script saves as you draw."""
     case = _get_case(token)
     shot = get_object_or_404(case.screenshots, pk=pk)
     if request.method != "POST":  # after the lookup: an outsider learns nothing, not even 405
         return HttpResponseNotAllowed(["POST"])
+    wants_json = "application/json" in request.headers.get("Accept", "")
     action = request.POST.get("action")
     if action == "delete":
         shot.delete()
@@ -132,16 +207,18 @@ def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
         )
         if not form.is_valid():
             errors = "; ".join(e for field in form.errors.values() for e in field)
+            if wants_json:
+                return JsonResponse({"saved": False, "error": f"Not saved: {errors}"}, status=400)
             messages.error(request, f"Not saved: {errors}")
         else:
-            blur_changed = shot.blur_boxes != form.cleaned_data["blur_boxes"]
-            shot.role = form.cleaned_data["role"]
-            shot.time_s = form.cleaned_data["time"]
-            shot.blur_boxes = form.cleaned_data["blur_boxes"]
-            if blur_changed:
-                evidence.refresh_embedded(shot)
-            else:
-                shot.save(update_fields=["role", "time_s"])
+            evidence.save_edits(
+                shot,
+                role=form.cleaned_data["role"],
+                time_s=form.cleaned_data["time"],
+                blur_boxes=form.cleaned_data["blur_boxes"],
+            )
+            if wants_json:
+                return JsonResponse({"saved": True, "blur_boxes": len(shot.blur_boxes)})
             messages.success(request, "Saved.")
     return redirect(case.step_url("evidence") + f"#shot-{shot.pk}")
 
@@ -149,7 +226,6 @@ def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
 def _private_file(field, *, content_type: str, filename: str) -> FileResponse:
     response = FileResponse(field.open("rb"), content_type=content_type, filename=filename)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 
@@ -164,9 +240,7 @@ def screenshot_file(request: HttpRequest, token: str, pk: int) -> HttpResponse:
         response["X-Content-Type-Options"] = "nosniff"
     else:
         response = _private_file(shot.image, content_type=shot.content_type, filename=name)
-    # Revalidate: the same address shows new blur boxes as soon as they are saved.
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return response  # never cached (PrivateCaseCacheMiddleware): new blur boxes show at once
 
 
 def clip_file(request: HttpRequest, token: str) -> FileResponse:
@@ -184,7 +258,10 @@ def clip_file(request: HttpRequest, token: str) -> FileResponse:
 
 def report_pdf(request: HttpRequest, token: str) -> HttpResponse:
     case = _get_case(token)
-    pdf, _ = build_report(case, paper=request.GET.get("paper", "a4"))
+    paper = request.GET.get("paper", "a4")
+    if paper not in PAPER_SIZES:
+        return bad_request_page(request, "The paper size must be a4 or letter.")
+    pdf, _ = build_report(case, paper=paper)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report_filename(case)}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from platforms.models import FailureMode, PlanTier, Platform, Symptom
-from tickets.evidence import parse_blur_boxes
+from tickets.evidence import MAX_SCREENSHOTS, parse_blur_boxes, too_many_files_message
 from tickets.models import Case, Screenshot
 from tickets.timestamps import TimestampError, parse_clip_length, parse_clip_time
 
@@ -262,20 +262,35 @@ class ScreenshotTimeMixin:
 
 
 class ScreenshotUploadForm(ScreenshotTimeMixin, forms.Form):
+    GUESS = ""
     screenshots = MultipleFileField(
         label="Screenshots",
-        help_text="PNG, JPEG or WebP, up to 15 MB each. You can pick several at once.",
+        help_text=f"PNG, JPEG or WebP, up to 15 MB each, at most {MAX_SCREENSHOTS} per case. "
+        "You can pick several at once.",
         widget=MultipleFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
         error_messages={"required": "Choose one or more screenshots to upload."},
     )
     role = forms.ChoiceField(
-        choices=Screenshot.Role.choices, initial=Screenshot.Role.OTHER, label="What they show"
+        choices=[
+            (GUESS, "Guess from their order (you can change each one)"),
+            *Screenshot.Role.choices,
+        ],
+        initial=GUESS,
+        required=False,
+        label="What they show",
     )
     time = _clip_time_field("Time in the clip (optional)")
 
-    def __init__(self, *args, clip_length_s: float | None, **kwargs):
+    def __init__(self, *args, clip_length_s: float | None, room: int = MAX_SCREENSHOTS, **kwargs):
         super().__init__(*args, **kwargs)
         self.clip_length_s = clip_length_s
+        self.room = room
+
+    def clean_screenshots(self) -> list:
+        files = self.cleaned_data["screenshots"]
+        if len(files) > self.room:
+            raise ValidationError(too_many_files_message(len(files), self.room))
+        return files
 
 
 class ScreenshotEditForm(ScreenshotTimeMixin, forms.Form):
@@ -313,4 +328,16 @@ class ClipUploadForm(forms.Form):
         required=False,
         label="Keep the clip with this case",
         help_text="Otherwise it is deleted as soon as the frames are taken.",
+    )
+
+
+class PlanFieldQuery(forms.Form):
+    """The query of the plan drop-down's htmx request: ?platform=<pk>."""
+
+    platform = forms.ModelChoiceField(
+        Platform.objects.all(),
+        error_messages={
+            "required": "Choose a platform first.",
+            "invalid_choice": "That platform is not one we know: choose one from the list.",
+        },
     )

@@ -111,9 +111,7 @@ def ingest_image(data: bytes, *, filename: str) -> IngestedImage:
         )
     fmt = sniff_format(data)
     if fmt is None:
-        raise ImageRejected(
-            "Only PNG, JPEG and WebP screenshots are accepted; this file is not one of them."
-        )
+        raise ImageRejected(refusal_message(data))
 
     with _strict_decoding():
         image = _decode(data, fmt)
@@ -157,10 +155,18 @@ def embeddable_jpeg(
         # under 1/255 on average at these ratios.
         image.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
         image = _flatten_on_white(image)
-        out = io.BytesIO()
         # No chroma subsampling (4:4:4): coloured text such as red error messages
         # stays crisp, for ~5% more bytes.
-        image.save(out, "JPEG", quality=quality, optimize=True, subsampling=0)
+        options = {"quality": quality, "subsampling": 0}
+        out = io.BytesIO()
+        try:
+            image.save(out, "JPEG", optimize=True, **options)
+        except OSError:
+            # An optimised JPEG is written in one buffer that Pillow sizes at one byte
+            # a pixel; a high-entropy image (colour noise) needs more, and Pillow
+            # ignores a larger bufsize. Such images gain nothing from optimising.
+            out = io.BytesIO()
+            image.save(out, "JPEG", **options)
     return out.getvalue(), image.width, image.height
 
 
@@ -186,6 +192,50 @@ def apply_blur_boxes(content: bytes, boxes: Sequence[tuple[float, float, float, 
                 image.paste(_pixelate(region, block), (left, top))
         image.info = {"icc_profile": icc} if icc else {}
         return _encode(image, fmt, source=content)
+
+
+# Formats people often have but we do not take, by their first bytes, with how to convert.
+_REFUSED_FORMATS = (
+    (
+        lambda head: head[4:8] == b"ftyp" and head[8:12] in {b"heic", b"heix", b"mif1", b"msf1"},
+        "a HEIC photo (the iPhone's usual format)",
+        "On an iPhone, take a screenshot instead (screenshots are PNG), or choose "
+        "Settings › Camera › Formats › Most Compatible; on a Mac, open it in Preview and "
+        "use File › Export › JPEG.",
+    ),
+    (
+        lambda head: head[4:8] == b"ftyp" and head[8:12] in {b"avif", b"avis"},
+        "an AVIF image",
+        "Open it in your browser or image viewer and save or export it as PNG or JPEG.",
+    ),
+    (
+        lambda head: head[:4] in {b"II*\x00", b"MM\x00*"},
+        "a TIFF image",
+        "Open it in Preview, Photos or Paint and export or save it as PNG.",
+    ),
+    (
+        lambda head: head[:2] == b"BM",
+        "a BMP image",
+        "Open it in Paint or Preview and save it as PNG.",
+    ),
+    (
+        lambda head: head[:6] in {b"GIF87a", b"GIF89a"},
+        "a GIF image",
+        "Take a screenshot of the frame you want to show (screenshots are PNG).",
+    ),
+)
+
+
+def refusal_message(data: bytes) -> str:
+    """Why a file that is not PNG, JPEG or WebP is refused, and how to convert it."""
+    accepted = "We take PNG, JPEG and WebP screenshots."
+    for matches, name, how in _REFUSED_FORMATS:
+        if matches(data[:16]):
+            return f"This file is {name}. {accepted} {how}"
+    return (
+        f"This file is not an image we can read. {accepted} Take a screenshot of the "
+        "frame (your device saves screenshots as PNG), or export the image as PNG or JPEG."
+    )
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -312,10 +362,27 @@ def _target_mode(image: Image.Image, fmt: str) -> str:
 def _convert(image: Image.Image, mode: str) -> Image.Image:
     if image.mode == mode:
         return image  # convert() would copy 30+ MB for nothing
+    if image.mode in _WIDE_GREY_MODES:
+        image = _grey_to_8_bits(image)
     try:
         return image.convert(mode)
     except ValueError as exc:  # exotic modes Pillow cannot map to RGB
         raise ImageRejected(_DAMAGED) from exc
+
+
+# 16-bit (and 32-bit) grey: Pillow's convert() clips these to 0..255 rather than scaling,
+# so a 16-bit grey screenshot would turn almost white.
+_WIDE_GREY_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
+
+
+def _grey_to_8_bits(image: Image.Image) -> Image.Image:
+    """Scale a 16-bit grey image (0..65535) onto 0..255, as an 8-bit grey image."""
+    wide = image if image.mode in {"I", "F"} else image.convert("I")
+    _, high = wide.getextrema()
+    # PNG only stores 16-bit grey as 0..65535; a 32-bit "I" image that stays within
+    # 0..255 is already 8-bit in disguise.
+    scale = 1 / 257 if high > 255 else 1
+    return wide.point(lambda value: value * scale).convert("L")
 
 
 def _encode(image: Image.Image, fmt: str, *, source: bytes) -> bytes:
@@ -323,11 +390,14 @@ def _encode(image: Image.Image, fmt: str, *, source: bytes) -> bytes:
     out = io.BytesIO()
     if fmt == "PNG":
         content = _png_bytes(image)
-        # Unfiltered rows compress badly on smooth gradients (a 0.3 MB 8K
-        # gradient became 5 MB), so never store more than ~2x the source.
-        if len(content) <= 2 * len(source) + 64 * 1024:
+        # Unfiltered rows compress badly on smooth gradients (a 0.3 MB 8K gradient
+        # became 5 MB) and on noise (a 13.7 MB 4K PNG became 18.9 MB): when the fast
+        # file is larger than the upload, Pillow's filtered encoder is tried too and
+        # the smaller of the two is kept.
+        if len(content) <= len(source) + 16 * 1024:
             return content
         image.save(out, "PNG", compress_level=6)  # Pillow filters every row
+        return min(content, out.getvalue(), key=len)
     elif fmt == "JPEG":
         image.save(out, "JPEG", quality=JPEG_QUALITY)
     elif _is_lossless_webp(source):

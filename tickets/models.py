@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
+from functools import partial
 from pathlib import PurePosixPath
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -187,6 +188,11 @@ class Screenshot(models.Model):
     sha256_stored = models.CharField(max_length=64)
     # Private details to hide: [x, y, w, h] as fractions of the image, applied before the PDF.
     blur_boxes = models.JSONField(default=list, blank=True)
+    # Where the failure shows (a face, a marked region): [x, y, w, h] as fractions, so
+    # page 1 of the report can show that part large. Empty: the whole frame.
+    focus_box = models.JSONField(default=list, blank=True)
+    # For a frame taken from a clip: the clip's facts (SHA-256, container, size, …).
+    source_clip = models.JSONField(default=dict, blank=True)
     # The downscaled, blurred JPEG the PDF embeds, made once per edit rather than per PDF.
     embedded = models.FileField(upload_to=evidence_path, blank=True)
     embedded_width = models.PositiveIntegerField(default=0)
@@ -224,6 +230,8 @@ class Clip(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    # What PyAV read from it: container, fps, codecs, audio streams (see ClipInfo.as_facts).
+    facts = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -236,11 +244,12 @@ class Clip(models.Model):
 @receiver(post_delete, sender=Screenshot)
 @receiver(post_delete, sender=Clip)
 def delete_stored_file(sender, instance, **kwargs) -> None:
-    # Also runs for cascades (a deleted case), so no evidence file outlives its row.
+    # Also runs for cascades (a deleted case), so no evidence file outlives its row; and
+    # only once the deletion is committed, so a rolled-back one keeps its files.
     fields = [instance.image, instance.embedded] if sender is Screenshot else [instance.file]
     for field in fields:
         if field:
-            field.delete(save=False)
+            transaction.on_commit(partial(field.storage.delete, field.name))
 
 
 class CaseEvent(models.Model):

@@ -6,11 +6,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import get_object_or_404, redirect, render
 from django_ratelimit.decorators import ratelimit
 
+from avadesk.views import bad_request_page
 from platforms.models import FailureMode, Platform
 from tickets import wizard
 from tickets.evidence_strength import evidence_checklist
 from tickets.evidence_views import evidence_step
-from tickets.forms import PlatformForm
+from tickets.forms import PlanFieldQuery, PlatformForm
 from tickets.models import Case
 from tickets.ownership import MAX_REMEMBERED, SESSION_KEY
 from tickets.ticket_text import build_ticket, channels_for
@@ -40,8 +41,10 @@ def _step_context(case: Case, step: wizard.Step) -> dict:
 
 def plan_field(request: HttpRequest) -> HttpResponse:
     """The plan drop-down for one platform, swapped in by htmx when the platform changes."""
-    platform = get_object_or_404(Platform, pk=request.GET.get("platform") or 0)
-    form = PlatformForm(only_platform=platform)
+    query = PlanFieldQuery(request.GET)
+    if not query.is_valid():
+        return bad_request_page(request, " ".join(query.errors["platform"]))
+    form = PlatformForm(only_platform=query.cleaned_data["platform"])
     return render(request, "tickets/step_platform.html#plan_field", {"form": form})
 
 

@@ -75,7 +75,7 @@
     }).filter(function (box) { return box.length === 4 && box.every(function (v) { return !isNaN(v); }); });
   }
 
-  function setUpBlurEditor(editor) {
+  function setUpBlurEditor(editor, onDrawn) {
     var textarea = document.querySelector(editor.getAttribute("data-target"));
     if (!textarea) return;
     function draw() {
@@ -113,13 +113,81 @@
       var line = box.map(function (v) { return v.toFixed(1); }).join(", ");
       textarea.value = textarea.value.trim() ? textarea.value.trim() + "\n" + line : line;
       draw();
+      if (onDrawn) onDrawn();
     });
+    editor.addEventListener("pointercancel", function () { start = null; });
     textarea.addEventListener("input", draw);
     draw();
   }
 
+  // Each card saves itself as a box is drawn and when focus leaves it with changes; the
+  // form around all cards also sends every card, so "Continue" saves whatever is typed
+  // even if a save is still on its way (the page waits for it first).
+  var pending = [];
+  var dirty = new Set();
+
+  function setUpShotCard(card, form) {
+    var status = card.querySelector("[data-save-status]");
+    var prefix = card.getAttribute("data-prefix");
+    function say(text) { if (status) status.textContent = text; }
+    function save() {
+      dirty.delete(card);
+      var data = new FormData();
+      data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+      data.append("action", "save");
+      card.querySelectorAll("[name^='" + prefix + "-']").forEach(function (field) {
+        data.append(field.name, field.value);
+      });
+      say("Saving…");
+      var request = fetch(card.getAttribute("data-save-url"), {
+        method: "POST", body: data, headers: { "Accept": "application/json" }, credentials: "same-origin"
+      }).then(function (response) {
+        return response.json().then(function (body) {
+          if (response.ok && body.saved) {
+            say(body.blur_boxes === 1 ? "Saved: 1 blur box." : "Saved" + (body.blur_boxes ? ": " + body.blur_boxes + " blur boxes." : "."));
+          } else {
+            dirty.add(card);
+            say(body.error || "Not saved.");
+          }
+        });
+      }, function () {
+        dirty.add(card);
+        say("Not saved: the connection failed. Your boxes are still here; use Save or Continue.");
+      });
+      pending.push(request);
+      request.finally(function () { pending.splice(pending.indexOf(request), 1); });
+      return request;
+    }
+    card.addEventListener("input", function () { dirty.add(card); say("Not saved yet."); });
+    card.addEventListener("change", function () { dirty.add(card); });
+    card.addEventListener("focusout", function (event) {
+      if (dirty.has(card) && !card.contains(event.relatedTarget)) save();
+    });
+    var editor = card.querySelector("[data-blur-editor]");
+    if (editor) setUpBlurEditor(editor, save);
+  }
+
+  function setUpShotsForm(form) {
+    form.querySelectorAll("[data-shot-card]").forEach(function (card) { setUpShotCard(card, form); });
+    var submitting = false;
+    form.addEventListener("submit", function (event) {
+      submitting = true;
+      if (!pending.length) return;
+      // Let the autosave land first, then send the form (which saves every card again).
+      event.preventDefault();
+      var submitter = event.submitter;
+      Promise.allSettled(pending.slice()).then(function () { form.requestSubmit(submitter); });
+    });
+    window.addEventListener("beforeunload", function (event) {
+      // Leaving by a link or the back button with a card that could not be saved.
+      if (submitting || (!dirty.size && !pending.length)) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-drop-zone]").forEach(setUpDropZone);
-    document.querySelectorAll("[data-blur-editor]").forEach(setUpBlurEditor);
+    document.querySelectorAll("[data-shots-form]").forEach(setUpShotsForm);
   });
 })();
