@@ -378,10 +378,10 @@ _WIDE_GREY_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
 def _grey_to_8_bits(image: Image.Image) -> Image.Image:
     """Scale a 16-bit grey image (0..65535) onto 0..255, as an 8-bit grey image."""
     wide = image if image.mode in {"I", "F"} else image.convert("I")
-    _, high = wide.getextrema()
+    high = wide.getextrema()[1]
     # PNG only stores 16-bit grey as 0..65535; a 32-bit "I" image that stays within
     # 0..255 is already 8-bit in disguise.
-    scale = 1 / 257 if high > 255 else 1
+    scale = 1 / 257 if isinstance(high, int | float) and high > 255 else 1
     return wide.point(lambda value: value * scale).convert("L")
 
 

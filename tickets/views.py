@@ -43,7 +43,7 @@ def plan_field(request: HttpRequest) -> HttpResponse:
     """The plan drop-down for one platform, swapped in by htmx when the platform changes."""
     query = PlanFieldQuery(request.GET)
     if not query.is_valid():
-        return bad_request_page(request, " ".join(query.errors["platform"]))
+        return bad_request_page(request, " ".join(str(e) for e in query.errors["platform"]))
     form = PlatformForm(only_platform=query.cleaned_data["platform"])
     return render(request, "tickets/step_platform.html#plan_field", {"form": form})
 
