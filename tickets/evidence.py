@@ -65,10 +65,15 @@ def _write(field: FieldFile, name: str, content: bytes) -> None:
     files.append((field.storage, field.name))
 
 
-def _delete_on_commit(field: FieldFile) -> None:
-    """Remove a replaced file once the row that no longer names it is committed."""
-    if field:
+def delete_file(field: FieldFile) -> None:
+    """Remove a file whose row is deleted: inside a unit of work, once that commits.
+
+    So a unit that replaces a file (a kept clip) and then fails keeps the old one.
+    """
+    if getattr(_batches, "files", None) is not None:
         transaction.on_commit(partial(field.storage.delete, field.name))
+    else:
+        field.storage.delete(field.name)
 
 
 def _next_position(case: Case) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
-from functools import partial
 from pathlib import PurePosixPath
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -244,12 +243,13 @@ class Clip(models.Model):
 @receiver(post_delete, sender=Screenshot)
 @receiver(post_delete, sender=Clip)
 def delete_stored_file(sender, instance, **kwargs) -> None:
-    # Also runs for cascades (a deleted case), so no evidence file outlives its row; and
-    # only once the deletion is committed, so a rolled-back one keeps its files.
+    # Also runs for cascades (a deleted case), so no evidence file outlives its row.
+    from tickets.evidence import delete_file  # evidence imports this module
+
     fields = [instance.image, instance.embedded] if sender is Screenshot else [instance.file]
     for field in fields:
         if field:
-            transaction.on_commit(partial(field.storage.delete, field.name))
+            delete_file(field)
 
 
 class CaseEvent(models.Model):
