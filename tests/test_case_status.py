@@ -276,3 +276,26 @@ def test_reminders_go_once_per_wait_to_account_holders_only(case, runway, clock,
     assert f"/cases/{case.token}/status/" in mailoutbox[0].body
     assert case.events.filter(kind="reminded").count() == 1
     assert not anonymous.events.filter(kind="reminded").exists()
+
+
+@pytest.mark.django_db
+def test_the_date_fields_hold_a_date_the_browser_understands(client, case, clock):
+    page = client.get(f"/cases/{case.token}/status/").content.decode()
+    today = clock.now().date().isoformat()
+    assert f'type="date" name="sent-on" value="{today}"' in page
+
+
+@pytest.mark.django_db
+def test_opening_the_status_page_lists_the_case_under_my_cases(client, case):
+    client.get(f"/cases/{case.token}/status/")
+    assert case.reference in client.get("/cases/").content.decode()
+
+
+@pytest.mark.django_db
+def test_i_sent_it_starts_on_the_channel_the_ticket_was_written_for(client, runway):
+    from tickets.ticket_text import channels_for
+
+    case = make_case(runway, plan="free")
+    review = client.get(case.step_url("review")).content.decode()
+    expected = channels_for(case)[0]
+    assert f'<option value="{expected.pk}" selected>{expected.name}</option>' in review

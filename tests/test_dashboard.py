@@ -29,7 +29,7 @@ def test_the_dashboard_shows_status_outcome_and_credits_at_a_glance(client, thre
     page = client.get("/cases/").content.decode()
     for case in three_cases:
         assert case.reference in page
-    assert "250 of 300" in page
+    assert "250 of 300 credits back" in page
     assert "Refused" in page and "Draft" in page
 
 

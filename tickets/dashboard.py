@@ -3,6 +3,7 @@ month) drawn as a small SVG chart with a text alternative."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,9 +108,11 @@ def _month_label(key: str) -> str:
     return f"{names[int(month) - 1]} {year[2:]}"
 
 
-WIDTH, HEIGHT = 520, 150
-INK, MUTED, ASKED, CREDITED, MONTH = "#16181d", "#5b6270", "#c5cbd6", "#137a3c", "#4b3fd1"
+WIDTH, HEIGHT = 360, 170
+INK, MUTED, ASKED, CREDITED, MONTH = "#16181d", "#5b6270", "#9aa3b2", "#137a3c", "#4b3fd1"
 FONT = "system-ui, DejaVu Sans, sans-serif"
+CREDITS_W = 120  # the credits panel's bars; the months panel starts after it
+MONTHS_LEFT = 170
 
 
 def history_chart(*, asked: int, received: int, months: list[tuple[str, int]]) -> str:
@@ -121,42 +124,44 @@ def history_chart(*, asked: int, received: int, months: list[tuple[str, int]]) -
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="100%" class="history-chart" aria-hidden="true" focusable="false" '
-        f'font-family="{FONT}" font-size="12">'
+        f'font-family="{FONT}" font-size="13">'
     ]
-    # Left panel: credits.
+    parts.append(f'<text x="0" y="14" fill="{INK}" font-weight="600">Credits</text>')
     top = max(asked, received, 1)
-    bar_w = 160
     for row, (label, value, colour) in enumerate(
         [("Asked", asked, ASKED), ("Credited", received, CREDITED)]
     ):
-        y = 34 + row * 44
-        width = bar_w * value / top
+        y = 44 + row * 52
+        width = CREDITS_W * value / top
         parts.append(f'<text x="0" y="{y - 6}" fill="{MUTED}">{label}</text>')
         parts.append(
-            f'<rect x="0" y="{y}" width="{max(width, 1):.1f}" height="18" rx="3" fill="{colour}"/>'
+            f'<rect x="0" y="{y}" width="{max(width, 1):.1f}" height="20" rx="3" fill="{colour}"/>'
         )
-        parts.append(f'<text x="{width + 6:.1f}" y="{y + 13}" fill="{INK}">{value}</text>')
-    parts.append(f'<text x="0" y="14" fill="{INK}" font-weight="600">Credits</text>')
-    # Right panel: cases per month.
-    left, base, height = 240, HEIGHT - 22, 90
+        parts.append(f'<text x="{width + 5:.1f}" y="{y + 15}" fill="{INK}">{value}</text>')
+    base, height = HEIGHT - 22, 100
     most = max((count for _, count in months), default=1)
-    step = (WIDTH - left) / max(len(months), 1)
-    parts.append(f'<text x="{left}" y="14" fill="{INK}" font-weight="600">Cases per month</text>')
+    step = (WIDTH - MONTHS_LEFT) / max(len(months), 1)
+    col_w = min(step * 0.7, 30)
+    every = math.ceil(len(months) / 4) or 1  # month names need room: at most four of them
+    parts.append(
+        f'<text x="{MONTHS_LEFT}" y="14" fill="{INK}" font-weight="600">Cases per month</text>'
+    )
     for index, (label, count) in enumerate(months):
-        x = left + index * step
+        x = MONTHS_LEFT + index * step
         h = height * count / most
-        col_w = min(step * 0.7, 28)
+        middle = x + col_w / 2
         parts.append(
             f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{col_w:.1f}" height="{h:.1f}" '
             f'rx="2" fill="{MONTH}"/>'
         )
         parts.append(
-            f'<text x="{x + col_w / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle" '
+            f'<text x="{middle:.1f}" y="{base - h - 4:.1f}" text-anchor="middle" '
             f'fill="{INK}">{count}</text>'
         )
-        parts.append(
-            f'<text x="{x + col_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
-            f'fill="{MUTED}" font-size="10">{escape(label)}</text>'
-        )
+        if index % every == 0:
+            parts.append(
+                f'<text x="{middle:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
+                f'fill="{MUTED}" font-size="11">{escape(label)}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)

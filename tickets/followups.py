@@ -59,7 +59,7 @@ def follow_up_for(case: Case) -> FollowUp | None:
     wait_days, is_default = usual_wait(channel)
     due_on = latest.happened + timedelta(days=wait_days)
     following = next_channel(channel)
-    text = render_to_string(
+    rendered = render_to_string(
         "tickets/followup.txt",
         {
             "case": case,
@@ -72,7 +72,7 @@ def follow_up_for(case: Case) -> FollowUp | None:
             "generation_id": case.generation_id or "(not given)",
         },
     )
-    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    text = re.sub(r"\n{3,}", "\n\n", rendered).strip() + "\n"
     if channel and channel.kind == SupportChannel.Kind.DISCORD:
         text = text[:DISCORD_LIMIT]
     return FollowUp(

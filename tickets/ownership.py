@@ -20,6 +20,12 @@ def session_tokens(request: HttpRequest) -> list[str]:
     return list(request.session.get(SESSION_KEY, []))
 
 
+def remember(request: HttpRequest, case: Case) -> None:
+    """List the case under this browser's "My cases", most recent first."""
+    tokens = [t for t in session_tokens(request) if t != case.token]
+    request.session[SESSION_KEY] = [case.token, *tokens][:MAX_REMEMBERED]
+
+
 def my_cases(request: HttpRequest) -> QuerySet[Case]:
     mine = Q(token__in=session_tokens(request))
     if request.user.is_authenticated:

@@ -78,7 +78,8 @@ def record_outcome(
         note=note,
     )
     case.resolution = resolution
-    case.credits_received = (event.credits or 0) if credited else 0
+    if resolution != Case.Resolution.MORE_INFO:  # still open: nothing decided yet
+        case.credits_received = (event.credits or 0) if credited else 0
     if resolution != Case.Resolution.NO_ANSWER and case.answered_at is None:
         case.answered_at = event.happened
     if resolution == Case.Resolution.MORE_INFO:

@@ -10,16 +10,25 @@ from django.utils import timezone
 from platforms.models import SupportChannel
 from tickets.models import Case, now
 from tickets.status import CREDITED
+from tickets.ticket_text import channels_for
 
 MAX_CREDITS = 10_000_000
 
 
-class DatedForm(forms.Form):
+class CaseForm(forms.Form):
+    """A form about one case: every form of the status page is built the same way."""
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+
+class DatedForm(CaseForm):
     """A day the user names (today by default), never in the future."""
 
     on = forms.DateField(
         label="When",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Leave today's date if it happened today.",
     )
 
@@ -43,8 +52,13 @@ class DatedForm(forms.Form):
         return timezone.make_aware(datetime.combine(day, time(12)))
 
 
+class ChannelChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: SupportChannel) -> str:
+        return obj.name  # the platform is the case's: no need to repeat it
+
+
 class SentForm(DatedForm):
-    channel = forms.ModelChoiceField(
+    channel = ChannelChoiceField(
         queryset=SupportChannel.objects.none(),
         required=False,
         label="Where you sent it",
@@ -59,11 +73,14 @@ class SentForm(DatedForm):
     )
 
     def __init__(self, *args, case: Case, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, case=case, **kwargs)
         channels = case.platform.channels.all()
-        self.fields["channel"].queryset = channels
-        if len(channels) == 1:
-            self.fields["channel"].initial = channels[0].pk
+        channel_field = self.fields["channel"]
+        assert isinstance(channel_field, ChannelChoiceField)
+        channel_field.queryset = channels
+        # The channel the ticket was written for: the first one this plan may use.
+        plan_channels = channels_for(case)
+        channel_field.initial = plan_channels[0].pk if plan_channels else None
         self.fields["credits_asked"].initial = case.credits_asked
 
 
@@ -79,7 +96,7 @@ class AnswerForm(DatedForm):
 
 class OutcomeForm(DatedForm):
     resolution = forms.ChoiceField(
-        label="What came of it", choices=Case.Resolution.choices, widget=forms.RadioSelect
+        label="Outcome", choices=Case.Resolution.choices, widget=forms.RadioSelect
     )
     credits = forms.IntegerField(
         label="Credits you got back",
@@ -96,19 +113,23 @@ class OutcomeForm(DatedForm):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("resolution") in CREDITED and data.get("credits") is None:
             self.add_error("credits", "How many credits came back? Enter a number.")
         return data
 
 
-class FiguresForm(forms.Form):
+class FiguresForm(CaseForm):
     count_in_figures = forms.BooleanField(
         label="Count this case in the outcome figures",
         required=False,
         help_text="Only the platform, plan, how it ended, the failure category, the dates and "
         "the credits are counted; never your ID, prompt, notes or files.",
     )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["count_in_figures"].initial = case.count_in_figures
 
 
 class EmailLinkForm(forms.Form):

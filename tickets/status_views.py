@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,9 +20,11 @@ from tickets.export import cases_as_csv, cases_as_json
 from tickets.followups import follow_up_for, missing_evidence
 from tickets.models import Case
 from tickets.ownership import my_cases as my_case_queryset
+from tickets.ownership import remember
 from tickets.retention import delete_cases, expires_on
 from tickets.status_forms import (
     AnswerForm,
+    CaseForm,
     EmailLinkForm,
     FiguresForm,
     FollowUpForm,
@@ -79,7 +82,7 @@ def _set_figures(case: Case, form: FiguresForm) -> str:
 
 
 # Each form on the status page: its prefix (also the button's action) → form and what saving does.
-ACTIONS: dict[str, tuple[type, Callable]] = {
+ACTIONS: dict[str, tuple[type[CaseForm], Callable[[Case, Any], str]]] = {
     "sent": (SentForm, _mark_sent),
     "answer": (AnswerForm, _record_answer),
     "outcome": (OutcomeForm, _record_outcome),
@@ -88,34 +91,29 @@ ACTIONS: dict[str, tuple[type, Callable]] = {
 }
 
 
-def _forms(case: Case, bound: tuple[str, object] | None = None) -> dict:
-    forms = {}
-    for name, (form_class, _) in ACTIONS.items():
-        kwargs = {"prefix": name}
-        if form_class is SentForm:
-            kwargs["case"] = case
-        if form_class is FiguresForm:
-            kwargs["initial"] = {"count_in_figures": case.count_in_figures}
-        forms[name] = form_class(**kwargs)
-    if bound:
-        forms[bound[0]] = bound[1]
+def _forms(case: Case, bound: CaseForm | None = None) -> dict[str, CaseForm]:
+    forms = {name: form_class(prefix=name, case=case) for name, (form_class, _) in ACTIONS.items()}
+    if bound is not None and bound.prefix:
+        forms[bound.prefix] = bound
     return forms
 
 
 def case_status(request: HttpRequest, token: str) -> HttpResponse:
     case = _get_case(token)
+    remember(request, case)
+    if request.method == "GET":
+        status.touch(case)  # coming back counts as activity for the retention clock
     bound = None
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action not in ACTIONS:
             return redirect("tickets:case_status", case.token)
         form_class, save = ACTIONS[action]
-        kwargs = {"case": case} if form_class is SentForm else {}
-        form = form_class(request.POST, prefix=action, **kwargs)
+        form = form_class(request.POST, prefix=action, case=case)
         if form.is_valid():
             messages.success(request, save(case, form))
             return redirect("tickets:case_status", case.token)
-        bound = (action, form)
+        bound = form
     return render(
         request,
         "tickets/case_status.html",
@@ -134,7 +132,7 @@ def case_status(request: HttpRequest, token: str) -> HttpResponse:
             "retention_days": settings.CASE_RETENTION_DAYS,
             "nav": "cases",
         },
-        status=400 if bound else 200,
+        status=200 if bound is None else 400,
     )
 
 

@@ -13,7 +13,7 @@ from tickets.evidence_strength import evidence_checklist
 from tickets.evidence_views import evidence_step
 from tickets.forms import PlanFieldQuery, PlatformForm
 from tickets.models import Case
-from tickets.ownership import MAX_REMEMBERED, SESSION_KEY
+from tickets.ownership import remember
 from tickets.ticket_text import build_ticket, channels_for
 
 
@@ -21,11 +21,6 @@ def _get_case(token: str) -> Case:
     return get_object_or_404(
         Case.objects.select_related("platform", "plan", "failure_mode"), token=token
     )
-
-
-def _remember(request: HttpRequest, case: Case) -> None:
-    tokens = [t for t in request.session.get(SESSION_KEY, []) if t != case.token]
-    request.session[SESSION_KEY] = [case.token, *tokens][:MAX_REMEMBERED]
 
 
 def _step_context(case: Case, step: wizard.Step) -> dict:
@@ -66,7 +61,7 @@ def start(request: HttpRequest) -> HttpResponse:
             # link was never stored would be a draft nobody can reach.
             with transaction.atomic():
                 case.save()
-                _remember(request, case)
+                remember(request, case)
                 request.session.save()
             return redirect(case.step_url("result"))
     else:
@@ -93,7 +88,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def case_home(request: HttpRequest, token: str) -> HttpResponse:
     case = _get_case(token)
-    _remember(request, case)
+    remember(request, case)
     return redirect(case.step_url(case.reached_step))
 
 

@@ -26,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, base_url: str, **options):
         sent = 0
         for case, follow_up in cases_to_remind():
+            assert case.owner is not None  # cases_to_remind picks account holders' cases
             link = base_url.rstrip("/") + reverse("tickets:case_status", args=[case.token])
             send_mail(
                 f"No answer yet on your AVA Desk case {case.reference}",
