@@ -25,7 +25,19 @@ FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 class Series:
     label: str
     times: Sequence[float]
-    values: Sequence[float]
+    values: Sequence[float | None]  # None: not assessed there; the line breaks
+
+
+def _runs(series: Series) -> list[list[tuple[float, float]]]:
+    """The stretches of a series between its gaps (None values)."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for t, v in zip(series.times, series.values, strict=True):
+        if v is None:
+            if runs[-1]:
+                runs.append([])
+            continue
+        runs[-1].append((t, v))
+    return [run for run in runs if run]
 
 
 def _nice_step(span: float, target: int) -> float:
@@ -56,10 +68,19 @@ def drift_chart(
     worst_s: float | None = None,
     y_label: str = "Drift score (1 = threshold)",
     unit: str = "",
+    chart_id: str = "drift-chart",
+    marks: Sequence[tuple[float, str]] = (),
+    shaded: Sequence[tuple[float, float, str]] = (),
 ) -> str:
-    """Deviation over time per face, the threshold, the reference window and the two moments."""
+    """Deviation over time per face, the threshold, the reference window and the two moments.
+
+    ``marks`` are further labelled moments (a cut); ``shaded`` are stretches (start, end,
+    label) drawn hatched, such as where the face was not assessed. ``reference_s`` of 0
+    draws no reference window. ``chart_id`` keeps ids unique when a page shows several.
+    """
     duration_s = max(duration_s, 0.1)
-    peak = max([threshold * 1.6, *(v for s in series for v in s.values)], default=1.0)
+    values = [v for s in series for v in s.values if v is not None]
+    peak = max([threshold * 1.6, *values], default=1.0)
     y_step = _nice_step(peak, 4)
     y_top = y_step * math.ceil(peak / y_step)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -73,16 +94,27 @@ def drift_chart(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" class="drift-chart" '
-        f'aria-labelledby="drift-chart-title drift-chart-desc" font-family="{FONT}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="{FONT}" '
         f'font-size="11" fill="{INK}">',
-        f'<title id="drift-chart-title">{escape(title)}</title>',
-        f'<desc id="drift-chart-desc">{escape(description)}</desc>',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" '
         f'stroke="{GRID}"/>',
-        f'<rect x="{LEFT}" y="{TOP}" width="{x(reference_s) - LEFT:.1f}" height="{plot_h}" '
-        f'fill="#f1f0fd"/>',
-        _text(LEFT + 4, TOP + 12, "reference", fill=MUTED, font_size="10"),
     ]
+    if reference_s > 0:
+        parts += [
+            f'<rect x="{LEFT}" y="{TOP}" width="{x(reference_s) - LEFT:.1f}" height="{plot_h}" '
+            f'fill="#f1f0fd"/>',
+            _text(LEFT + 4, TOP + 12, "reference", fill=MUTED, font_size="10"),
+        ]
+    for start, end, label in shaded:
+        width = max(x(end) - x(start), 2.0)
+        parts.append(
+            f'<rect x="{x(start):.1f}" y="{TOP}" width="{width:.1f}" height="{plot_h}" '
+            f'fill="#eceef3"/>'
+        )
+        if width > 40:
+            parts.append(_text(x(start) + 3, TOP + plot_h - 8, label, fill=MUTED, font_size="10"))
     value = 0.0
     while value <= y_top + 1e-9:
         parts.append(
@@ -128,13 +160,12 @@ def drift_chart(
     )
     for index, line in enumerate(series):
         colour = COLOURS[index % len(COLOURS)]
-        points = " ".join(
-            f"{x(t):.1f},{y(v):.1f}" for t, v in zip(line.times, line.values, strict=True)
-        )
-        parts.append(
-            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
-            'stroke-linejoin="round"/>'
-        )
+        for run in _runs(line):
+            points = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
+            parts.append(
+                f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
+                'stroke-linejoin="round"/>'
+            )
         if len(series) > 1:
             parts.append(
                 f'<rect x="{LEFT + 8 + index * 80}" y="{TOP + 20}" width="10" height="10" '
@@ -142,7 +173,8 @@ def drift_chart(
             )
             parts.append(_text(LEFT + 22 + index * 80, TOP + 29, line.label))
     # The onset's label sits low, the worst moment's high, so close moments never collide.
-    moments = ((onset_s, "first visible", TOP + plot_h - 8), (worst_s, "worst", TOP + 12))
+    moments = [(onset_s, "first visible", TOP + plot_h - 8), (worst_s, "worst", TOP + 12)]
+    moments += [(t, label, TOP + 12 + 14 * (i % 2)) for i, (t, label) in enumerate(marks)]
     for moment, label, label_y in moments:
         if moment is None:
             continue

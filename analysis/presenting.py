@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString, mark_safe
 from analysis import chart, landmarks
 from analysis.forms import AnalyseUploadForm, UseResultsForm
 from analysis.models import Analysis
+from platforms.models import FailureMode, FailureProfile
 from tickets.models import Case, Screenshot
 from tickets.timestamps import format_seconds, format_tenths
 
@@ -36,6 +37,21 @@ LIMITS_NOTE = (
 )
 
 
+# What each clip check is called on the page; the failure mode's own term is used
+# instead once the catalogue has it.
+CHECK_TITLES = {
+    "flicker": "Flicker",
+    "identity": "The face at a cut",
+    "watermark": "Corner logo or watermark",
+}
+MODE_FALLBACK = {
+    "temporal-flicker": "Temporal flicker",
+    "cross-shot-identity-inconsistency": "Cross-shot identity inconsistency",
+    "paid-tier-watermark": "Paid-tier watermark",
+}
+NOT_ASSESSED_LABEL = "not assessed"
+
+
 def _clock(seconds: float | None) -> str:
     return "" if seconds is None else format_tenths(seconds)
 
@@ -58,17 +74,67 @@ def chart_svg(analysis: Analysis) -> SafeString:
         )
         for face in faces
     ]
+    reference = main.get("reference") or [main["times"][0], main["times"][0] + 0.5]
     svg = chart.drift_chart(
         series,
         duration_s=result.get("duration_s") or analysis.duration_s or 1.0,
         threshold=main["threshold"],
-        reference_s=min(f["times"][0] for f in faces) + result.get("reference_s", 0.5),
+        reference_s=reference[1],
         onset_s=analysis.onset_s,
         worst_s=analysis.worst_s,
         title=f"Face drift in {analysis.original_filename}",
         description=analysis.summary,
+        shaded=[
+            (stretch["start_s"], stretch["end_s"], NOT_ASSESSED_LABEL)
+            for stretch in main.get("not_assessed", [])
+        ],
     )
     return mark_safe(svg)  # chart.drift_chart escapes all text
+
+
+def findings_context(analysis: Analysis) -> list[dict]:
+    """Each clip check's result with its chart and the failure mode it is evidence for."""
+    result = analysis.result
+    found = result.get("findings", [])
+    slugs = [finding["slug"] for finding in found]
+    modes = {mode.slug: mode for mode in FailureMode.objects.filter(slug__in=slugs)}
+    case = analysis.case
+    profiles = set()
+    if case.platform_id:
+        profiles = set(
+            FailureProfile.objects.filter(
+                platform_id=case.platform_id, failure_mode__slug__in=slugs
+            ).values_list("failure_mode__slug", flat=True)
+        )
+    items = []
+    for finding in found:
+        slug = finding["slug"]
+        mode = modes.get(slug)
+        svg = ""
+        if finding["values"]:
+            svg = chart.drift_chart(
+                [chart.Series(CHECK_TITLES[finding["check"]], finding["times"], finding["values"])],
+                duration_s=result.get("duration_s") or analysis.duration_s or 1.0,
+                threshold=finding["threshold"],
+                reference_s=0,
+                title=f"{CHECK_TITLES[finding['check']]} in {analysis.original_filename}",
+                description=finding["summary"],
+                y_label=finding["y_label"],
+                chart_id=f"check-{finding['check']}",
+                marks=[(t, label) for t, label in finding["moments"]],
+            )
+        items.append(
+            {
+                **finding,
+                "title": CHECK_TITLES[finding["check"]],
+                "mode_term": mode.term if mode else MODE_FALLBACK.get(slug, slug),
+                "mode_url": reverse("platforms:failure", args=[case.platform.slug, slug])
+                if slug in profiles
+                else "",
+                "chart": mark_safe(svg),  # chart.drift_chart escapes all text
+            }
+        )
+    return items
 
 
 def analysis_context(analysis: Analysis | None) -> dict:
@@ -95,6 +161,7 @@ def analysis_context(analysis: Analysis | None) -> dict:
         "onset": _clock(analysis.onset_s),
         "worst": _clock(analysis.worst_s),
         "chart": chart_svg(analysis) if analysis.status == Analysis.Status.DONE else "",
+        "findings": findings_context(analysis) if analysis.status == Analysis.Status.DONE else [],
         "frames": frames,
         # Once used, nothing is ticked: a second click must not add the frames twice.
         "use_form": UseResultsForm(

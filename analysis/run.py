@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis import drift, tracking
+from analysis import clip_checks, drift, tracking
 from analysis.flow import FlowFollower
 from analysis.landmarks import FaceMesh
 from tickets import clip_frames
@@ -64,6 +64,8 @@ class ClipAnalysis:
     sampled_frames: int
     faces: list[FaceResult] = field(default_factory=list)
     seconds: float = 0.0
+    # What the clip proves beyond drift: flicker, a face changed at a cut, a corner logo.
+    findings: list[clip_checks.Finding] = field(default_factory=list)
 
     @property
     def main(self) -> FaceResult | None:
@@ -132,6 +134,9 @@ def analyse_clip_file(
     size = (0, 0)
     tracker = tracking.Tracker()
     followers: dict[int, FlowFollower] = {}  # by id() of the track
+    samples: dict[int, list[clip_checks.FaceSample]] = {}  # the faces compared at cuts
+    frames = clip_checks.FrameSummaries()
+    logo = clip_checks.CornerLogo()
     with FaceMesh() as mesh:
         for t, done, rgb in sample_frames(path):
             if should_stop is not None and should_stop():
@@ -139,11 +144,15 @@ def analyse_clip_file(
             sampled += 1
             size = (rgb.shape[1], rgb.shape[0])
             faces = mesh.faces(rgb)
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if faces else None
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+            frames.add(t, gray)
+            logo.add(t, gray)
             for track, face in zip(tracker.add(t, faces), faces, strict=True):
                 if id(track) not in followers:
                     followers[id(track)] = FlowFollower(gray, face[:, :2])
                 track.followed.append(followers[id(track)].follow(gray, face[:, :2]))
+                crop = clip_checks.face_crop(gray, face)
+                samples.setdefault(id(track), []).append(clip_checks.FaceSample(t, face, crop))
             if progress is not None:
                 progress(done)
     result = ClipAnalysis(info.duration_s, info.width, info.height, sampled)
@@ -165,6 +174,11 @@ def analyse_clip_file(
             result.faces.append(FaceResult(len(result.faces) + 1, face_drift, normalised))
     if not result.faces:
         raise ClipRejected(FACE_TOO_BRIEF)
+    result.findings = [
+        frames.flicker(),
+        clip_checks.identity_at_cuts(frames.times, frames.cuts(), list(samples.values())),
+        logo.finding(),
+    ]
     result.seconds = time.perf_counter() - started
     return result
 
@@ -235,4 +249,5 @@ def result_json(result: ClipAnalysis) -> dict:
         "seconds": round(result.seconds, 2),
         "main_face": main.number if main else None,
         "faces": faces,
+        "findings": [finding.json() for finding in result.findings],
     }

@@ -62,3 +62,58 @@ def write_blank_clip(path: Path, *, seconds: float = 2.0, fps: int = 10) -> None
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+
+
+def grace_photo():
+    """A second real face: matplotlib's Grace Hopper portrait (US Navy, public domain),
+    which matplotlib ships; it comes with mediapipe."""
+    cbook = pytest.importorskip("matplotlib.cbook", reason="matplotlib comes with mediapipe")
+    import numpy as np
+
+    with cbook.get_sample_data("grace_hopper.jpg") as handle:
+        return np.asarray(Image.open(handle).convert("RGB"))
+
+
+def write_frames(path: Path, frames, *, fps: int = 10, size=(320, 320)) -> None:
+    """Encode RGB ``frames`` (numpy arrays of ``size``) as an MPEG-4 clip."""
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.bit_rate = 2_000_000
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def face_frames(photo=None, *, seconds: float = 3.0, fps: int = 10, offset=(0, 0), zoom=1.0):
+    """The face of ``photo`` (the astronaut by default) in a 320x320 frame, panning slowly."""
+    import numpy as np
+    from scipy.ndimage import map_coordinates
+
+    if photo is None:
+        photo = np.asarray(Image.fromarray(face_photo()[10:250, 85:325]).resize((320, 320)))
+    rows, cols = np.mgrid[0:320, 0:320].astype(float)
+    for index in range(round(seconds * fps)):
+        t = index / fps
+        src_rows = (rows - 160) / zoom + 160 - offset[1]
+        src_cols = (cols - 160) / zoom + 160 - offset[0] - 6 * np.sin(t)
+        channels = [
+            map_coordinates(photo[..., c], [src_rows, src_cols], order=1, mode="nearest")
+            for c in range(3)
+        ]
+        yield np.stack(channels, axis=-1).astype(np.uint8)
+
+
+def set_display_rotation(path: Path) -> None:
+    """Mark an MP4 as phones mark portrait video: stored sideways, "turn 90° clockwise to
+    show" in the track header's display matrix."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    # Version 0 tkhd: 4 bytes version/flags, 20 of times and ids, 8 reserved, 8 of
+    # layer/group/volume, then the 3x3 matrix.
+    matrix = data.index(b"tkhd") + 4 + 4 + 20 + 8 + 8
+    struct.pack_into(">9i", data, matrix, 0, 1 << 16, 0, -(1 << 16), 0, 0, 0, 0, 1 << 30)
+    path.write_bytes(bytes(data))

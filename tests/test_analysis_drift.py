@@ -319,3 +319,72 @@ def test_the_irises_do_not_steer_the_alignment():
     times, points = clip(warp=look_aside, noise=0.0)
     face = drift.analyse_face(times, points)
     assert float(face.measurements.nme.max()) < 1e-6
+
+
+def test_a_step_just_under_the_threshold_is_dated_at_its_step_not_at_the_later_crossing():
+    # The mouth jumps to just under the threshold at 1.5 s and grows past it at 2.6 s:
+    # the change began at 1.5 s, and that is when it first shows.
+    tolerance = drift.MEASURES["mouth"].tolerance
+
+    def step_then_more(shape, t):
+        shape = shape.copy()
+        amount = 0.9 * tolerance if t >= 1.5 else 0.0
+        amount += 1.0 * tolerance * (t >= 2.6)
+        shape[drift.MOUTH] += [0, amount * IOD]
+        return shape
+
+    face = drift.analyse_face(*clip(warp=step_then_more, noise=0.002))
+    assert face.onset_s is not None
+    assert abs(face.onset_s - 1.5) <= 0.15
+
+
+def test_a_head_turned_away_is_not_assessed_rather_than_read_as_drift():
+    # While the head is turned 20 degrees the landmarks look changed; those frames are
+    # left out and the stretch is said to be not assessed.
+    times, points = clip()
+    turned = (times >= 2.0) & (times < 3.0)
+    points[np.ix_(turned, drift.EYE_A)] += [0, 0.2 * IOD]
+    turn = np.where(turned, 20.0, 0.0)
+    face = drift.analyse_face(times, points, turn_deg=turn)
+    assert face.onset_s is None
+    assert [(s.start_s, s.end_s) for s in face.not_assessed] == [(2.0, pytest.approx(2.9))]
+    assert "Not assessed from 0:02 to 0:02.9 (the head is turned away from the camera)" in (
+        face.summary
+    )
+    assert np.isnan(face.score[turned]).all()
+    # Without being told of the turn, the same landmarks read as drift.
+    assert drift.analyse_face(times, points).onset_s is not None
+
+
+def test_a_face_partly_out_of_the_picture_is_not_assessed():
+    times, points = clip()
+    gone = (times >= 3.0) & (times < 3.6)
+    points[np.ix_(gone, drift.JAW_SIDE_B)] += [0.3 * IOD, 0]
+    face = drift.analyse_face(times, points, in_picture=~gone)
+    assert face.onset_s is None
+    assert face.not_assessed[0].reason == "the face is partly out of the picture"
+
+
+def test_the_reference_is_never_taken_inside_a_turn():
+    # The clip opens with the head turned: the reference starts once it faces the camera.
+    times, points = clip()
+    turn = np.where(times < 0.6, 25.0, 0.0)
+    face = drift.analyse_face(times, points, turn_deg=turn)
+    assert face.reference[0] >= 0.6
+    assert face.onset_s is None
+
+
+def test_a_face_that_leaves_the_picture_and_comes_back_elsewhere_keeps_its_track():
+    # A whip pan: gone for 1.5 s, back on the other side of the frame.
+    face = synthetic_face() + np.array([200, 300])
+    tracker = tracking.Tracker()
+    (first,) = tracker.add(0.0, [face])
+    tracker.add(0.1, [face + np.array([5, 0])])
+    for t in np.arange(0.2, 1.7, 0.1):
+        tracker.add(float(t), [])
+    (back,) = tracker.add(1.7, [face + np.array([700, 40])])
+    assert back is first and len(first.times) == 3
+    # Another person coming in is not taken for the one who left.
+    other = synthetic_face(seed=9) * 1.3 + np.array([900, 300])
+    tracker.add(1.8, [face + np.array([700, 40]), other])
+    assert len(tracker.tracks) == 2

@@ -1,0 +1,505 @@
+"""What a clip proves by itself, beyond a face's drift: flicker, a face that changes at a
+cut, and a corner logo (watermark). Pure numpy and OpenCV, fed frame by frame.
+
+Each check is a small collector: ``add`` takes one sampled frame as it is decoded (the
+clip is read once, for all of them) and keeps only small summaries of it, so memory stays
+bounded however long the clip; ``finding`` turns them into a ``Finding``: a series to
+chart against a threshold, and one or two sentences. Each finding names the failure mode
+of the catalogue it is evidence for, by slug.
+
+- **Temporal flicker** (after VBench's "temporal flickering"): the picture's brightness
+  and fine texture, tile by tile, where a frame stands out from both the frame before
+  and the frame after (lighter than both, or darker than both). A camera pan, a zoom, a
+  slow change of light or a cut changes a tile steadily or once, so it does not count;
+  a picture that gets lighter and darker, or sharper and softer, from one frame to the
+  next does. The median over the tiles counts, so one moving object does not.
+- **Cuts** are where consecutive frames' tile histograms differ far more than usual.
+  At each cut, the face before and the face after are compared: their proportions (the
+  widths and positions of ``analysis.drift``, as a drift score) and their appearance
+  (the correlation of the two faces' grey pictures, each turned and scaled so that the
+  eyes sit at the same place, which cancels light level and contrast).
+- **Corner logo**: in each corner, the average of the frames keeps the edges of what
+  stays put (a logo) and blurs what the camera moves over. Where an edge survives the
+  average in a corner but hardly anywhere in the middle of the picture, something is
+  fixed to the frame there; each frame's edges then say whether it is there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis import drift
+from tickets.timestamps import format_tenths as clock
+
+Array = NDArray[np.float64]
+
+THUMB_WIDTH = 160  # flicker and cuts look at the frame this wide
+TILES = (6, 4)  # across, down
+FLICKER_BRIGHTNESS = 0.008  # a tile's brightness off its neighbours' by this share is noise
+FLICKER_TEXTURE = 0.012  # the same for its fine texture (mean gradient)
+FLICKER_CAP = 4.0
+FLICKER_WINDOW_S = 1.0  # flicker is averaged over this long
+FLICKER_MIN_S = 0.3  # and counts when that average stays above the threshold this long
+CUT_DISTANCE = 0.5  # histogram distance (0-2) between consecutive frames that is a cut
+CUT_RATIO = 4.0  # and this many times the clip's usual distance
+IDENTITY_GEOMETRY = 4.0  # a face's proportions may differ across a cut this many times
+# its drift tolerance (pose and light change between shots) before it is a change
+IDENTITY_APPEARANCE = 0.45  # the two faces' pictures correlate at least this well
+FACE_S = 1.0  # the face is compared over this long on each side of a cut
+CROP = 48  # the face picture compared at cuts, pixels a side; eyes 16 px apart
+CORNER = 0.22  # a corner region is this share of the frame's width and height
+LOGO_SCALE = 2  # corners are examined at half the sampled frame's size
+LOGO_KEEP = 0.55  # an edge pixel "stays put" when the average keeps this share of it
+LOGO_EDGE = 18.0  # grey levels per pixel: weaker edges are texture, not a logo
+LOGO_MIN_PIXELS = 90  # fewer fixed edge pixels than this in a corner is not a logo
+LOGO_SHARP = 0.7  # an overlay's edges keep this share of their strength in the average
+LOGO_ONE_WAY = 0.7  # edges running one way carry at most this share: a shape, not a line
+LOGO_OVER_OTHERS = 1.5  # beyond this many times what the other corners hold
+LOGO_PRESENT = 0.5  # a frame shows the logo when its edges match the logo's this well
+LOGO_MOST = 0.6  # "on most frames": at least this share of them
+STATIC_SCENE = 0.25  # the middle of the picture keeps this share of its edges: no camera motion
+
+FLICKER = "temporal-flicker"
+IDENTITY = "cross-shot-identity-inconsistency"
+WATERMARK = "paid-tier-watermark"
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+
+
+@dataclass
+class Finding:
+    """One check's result: a series to chart, the threshold, moments and words."""
+
+    slug: str  # the failure mode of the catalogue this is evidence for
+    check: str  # "flicker", "identity", "watermark"
+    found: bool
+    summary: str
+    times: list[float] = field(default_factory=list)
+    values: list[float | None] = field(default_factory=list)
+    threshold: float = 1.0
+    y_label: str = ""
+    moments: list[tuple[float, str]] = field(default_factory=list)  # (time, label) to mark
+    assessed: bool = True  # False when the clip cannot say (e.g. the camera never moves)
+
+    def json(self) -> dict:
+        return {
+            "slug": self.slug,
+            "check": self.check,
+            "found": self.found,
+            "assessed": self.assessed,
+            "summary": self.summary,
+            "times": [round(t, 3) for t in self.times],
+            "values": [None if v is None else round(float(v), 3) for v in self.values],
+            "threshold": round(self.threshold, 3),
+            "y_label": self.y_label,
+            "moments": [[round(t, 2), label] for t, label in self.moments],
+        }
+
+
+def thumbnail(gray: NDArray[np.uint8]) -> NDArray[np.float32]:
+    height = max(TILES[1] * 4, round(gray.shape[0] * THUMB_WIDTH / gray.shape[1]))
+    return cv2.resize(gray, (THUMB_WIDTH, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _tiles(image: NDArray[np.float32]) -> NDArray[np.float64]:
+    """The mean of each of the ``TILES`` tiles of ``image``, (down, across)."""
+    across, down = TILES
+    h, w = image.shape
+    cropped = image[: h - h % down, : w - w % across]
+    return cropped.reshape(down, h // down, across, w // across).mean(axis=(1, 3)).astype(float)
+
+
+class FrameSummaries:
+    """Per sampled frame: tile brightness, tile texture and a tile histogram."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.brightness: list[Array] = []
+        self.texture: list[Array] = []
+        self.histograms: list[Array] = []
+
+    def add(self, time: float, gray: NDArray[np.uint8]) -> None:
+        small = thumbnail(gray)
+        # Fine detail at the sampled size: a thumbnail would have averaged it away.
+        gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)
+        gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)
+        detail = (cv2.convertScaleAbs(gx).astype(np.float32) + cv2.convertScaleAbs(gy)) / 2
+        self.times.append(time)
+        self.brightness.append(_tiles(small))
+        self.texture.append(_tiles(detail))
+        # The histogram of the picture with its brightness and contrast taken out, so
+        # that flicker and a change of light are not cuts.
+        spread = float(small.std()) or 1.0
+        normal = np.clip((small - float(small.mean())) / spread, -2.5, 2.4999)
+        bins = ((normal + 2.5) * 16 / 5).astype(int)
+        histogram = np.stack(
+            [
+                np.bincount(part.ravel(), minlength=16) / part.size
+                for rows in np.array_split(bins, 2, axis=0)
+                for part in np.array_split(rows, 3, axis=1)
+            ]
+        )
+        self.histograms.append(histogram)
+
+    def cuts(self) -> list[int]:
+        """Indices of the first frame of each new shot."""
+        if len(self.histograms) < 3:
+            return []
+        hist = np.array(self.histograms)
+        distance = np.abs(np.diff(hist, axis=0)).sum(axis=2).mean(axis=1)  # 0-2
+        usual = float(np.median(distance)) + 1e-3
+        return [i + 1 for i, d in enumerate(distance) if d > CUT_DISTANCE and d > CUT_RATIO * usual]
+
+    def flicker(self) -> Finding:
+        times = np.array(self.times)
+        if len(times) < 5:
+            return Finding(FLICKER, "flicker", False, "", assessed=False)
+        bright = np.array(self.brightness).reshape(len(times), -1)
+        texture = np.array(self.texture).reshape(len(times), -1)
+        score = np.full(len(times), np.nan)
+        level_b = max(float(np.median(bright)), 20.0)
+        level_t = max(float(np.median(texture)), 2.0)
+        off_b = np.median(_spikes(bright), axis=1) / level_b
+        off_t = np.median(_spikes(texture), axis=1) / level_t
+        score[1:-1] = np.maximum(off_b / FLICKER_BRIGHTNESS, off_t / FLICKER_TEXTURE)
+        for cut in self.cuts():  # a cut is a change of picture, not flicker
+            score[max(0, cut - 1) : cut + 1] = np.nan
+        ok = np.isfinite(score)
+        step = float(np.median(np.diff(times)))
+        window = max(1, round(FLICKER_WINDOW_S / step)) | 1
+        smoothed = np.full(len(times), np.nan)
+        # A mean, not a median: flicker is sustained back-and-forth, which a median of
+        # samples that are by turns high and low would hide. Each sample counts for at
+        # most ``FLICKER_CAP``, so one jump (a cut too alike to be seen as one) cannot.
+        kernel = np.ones(window) / window
+        padded = np.pad(np.minimum(score[ok], FLICKER_CAP), window // 2, mode="edge")
+        smoothed[ok] = np.convolve(padded, kernel, mode="valid")
+        kept = np.flatnonzero(ok)
+        start = drift.find_crossing(
+            times[kept], smoothed[kept], threshold=1.0, min_duration_s=FLICKER_MIN_S
+        )
+        finding = Finding(
+            FLICKER,
+            "flicker",
+            start is not None,
+            "",
+            times=times.tolist(),
+            values=[None if np.isnan(v) else float(v) for v in smoothed],
+            y_label="Flicker (1 = threshold)",
+        )
+        if start is None:
+            peak = float(np.nanmax(smoothed)) if ok.any() else 0.0
+            finding.summary = (
+                "No flicker found: the picture's brightness and fine detail change smoothly "
+                f"from frame to frame (at most {peak * 100:.0f} % of the threshold)."
+            )
+            return finding
+        above = kept[start:][smoothed[kept[start:]] > 1.0]
+        runs = np.split(above, np.flatnonzero(np.diff(above) > 2) + 1)
+        first = runs[0]
+        begin, end = float(times[first[0]]), float(times[first[-1]])
+        jump_b = float(np.nanmax(off_b[np.clip(first - 1, 0, len(off_b) - 1)]))
+        jump_t = float(np.nanmax(off_t[np.clip(first - 1, 0, len(off_t) - 1)]))
+        what = (
+            f"gets lighter and darker by up to {jump_b * 100:.0f} %"
+            if jump_b / FLICKER_BRIGHTNESS >= jump_t / FLICKER_TEXTURE
+            else f"gets sharper and softer (fine detail changes by up to {jump_t * 100:.0f} %)"
+        )
+        more = " It flickers again later in the clip." if len(runs) > 1 else ""
+        finding.summary = (
+            f"The picture flickers from {clock(begin)} to {clock(end)}: it {what} from one "
+            "frame to the next, where a steady scene or a smooth camera move changes "
+            f"gradually.{more}"
+        )
+        finding.moments = [(begin, "flicker starts")]
+        return finding
+
+
+def _spikes(series: Array) -> Array:
+    """How far each inner sample stands out from both neighbours, (N - 2, tiles).
+
+    Only a sample above both or below both counts, by the smaller of its two
+    differences: a steady change (a pan, a ramp of light) and a step (a cut) give 0,
+    a picture that goes light-dark-light gives the size of the jump.
+    """
+    before = series[1:-1] - series[:-2]
+    after = series[1:-1] - series[2:]
+    return np.where(before * after > 0, np.minimum(np.abs(before), np.abs(after)), 0.0)
+
+
+def face_crop(gray: NDArray[np.uint8], points: Array) -> NDArray[np.uint8]:
+    """The face's grey picture, turned and scaled so the eye centres sit at fixed places."""
+    eye_a, eye_b = drift.eye_centres(points[:, :2])
+    target_a = np.array([CROP / 2 - 8, CROP * 0.38])
+    target_b = np.array([CROP / 2 + 8, CROP * 0.38])
+    source = np.stack([eye_a, eye_b]).astype(np.float32)
+    target = np.stack([target_a, target_b]).astype(np.float32)
+    matrix, _ = cv2.estimateAffinePartial2D(source, target)
+    if matrix is None:
+        return np.zeros((CROP, CROP), dtype=np.uint8)
+    crop = cv2.warpAffine(gray, matrix, (CROP, CROP), flags=cv2.INTER_AREA)
+    return np.asarray(crop, dtype=np.uint8)
+
+
+def _correlation(a: Array, b: Array) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / denominator) if denominator > 0 else 0.0
+
+
+@dataclass
+class FaceSample:
+    time: float
+    points: Array  # the mesh, frame pixels
+    crop: NDArray[np.uint8]
+
+
+def identity_at_cuts(times: list[float], cuts: list[int], faces: list[list[FaceSample]]) -> Finding:
+    """Whether the face after each cut is the face before it.
+
+    ``faces`` holds, per face track, its samples. For each cut, the largest face seen in
+    the ``FACE_S`` before it and the one seen in the ``FACE_S`` after it are compared.
+    """
+    finding = Finding(IDENTITY, "identity", False, "", y_label="Face difference (1 = threshold)")
+    if not cuts:
+        finding.assessed = False
+        finding.summary = (
+            "No cut: the clip is one shot, so there is no face to compare across a cut."
+        )
+        return finding
+    finding.times = [times[0]]
+    finding.values = [0.0]
+    changed, compared = [], 0
+    for cut in cuts:
+        t_cut = times[cut]
+        before = _largest([s for track in faces for s in track if t_cut - FACE_S <= s.time < t_cut])
+        after = _largest([s for track in faces for s in track if t_cut <= s.time <= t_cut + FACE_S])
+        finding.moments.append((t_cut, "cut"))
+        if not before or not after:
+            continue
+        compared += 1
+        geometry = _geometry_difference(before, after) / IDENTITY_GEOMETRY
+        crops_before = np.mean([s.crop for s in before], axis=0)
+        crops_after = np.mean([s.crop for s in after], axis=0)
+        likeness = _correlation(crops_before, crops_after)
+        appearance = (1 - likeness) / (1 - IDENTITY_APPEARANCE)
+        difference = max(geometry, appearance)
+        finding.times += [t_cut - 0.01, t_cut, t_cut + 0.01]
+        finding.values += [0.0, difference, 0.0]
+        if difference > 1:
+            changed.append((t_cut, geometry, likeness))
+    finding.times.append(times[-1])
+    finding.values.append(0.0)
+    if not compared:
+        finding.assessed = False
+        finding.summary = "The clip has a cut, but no face is seen both before and after it."
+        return finding
+    finding.found = bool(changed)
+    if not changed:
+        finding.summary = (
+            f"The face keeps its proportions and look across {compared} "
+            f"{'cut' if compared == 1 else 'cuts'}: it is the same face before and after."
+        )
+        return finding
+    t_cut, geometry, likeness = changed[0]
+    finding.summary = (
+        f"The person after the cut at {clock(t_cut)} does not look like the person before it: "
+        f"the face's proportions differ {geometry:.1f} times as much as the same face's do "
+        f"between shots, and the two faces' pictures match {max(likeness, 0) * 100:.0f} % "
+        f"(the same face matches at least {IDENTITY_APPEARANCE * 100:.0f} %)."
+    )
+    if len(changed) > 1:
+        finding.summary += f" The face also changes at {len(changed) - 1} later cut(s)."
+    return finding
+
+
+def _largest(samples: list[FaceSample]) -> list[FaceSample]:
+    """The samples of the face that is largest in the picture among ``samples``."""
+    if not samples:
+        return []
+
+    def iod(s: FaceSample) -> float:
+        a, b = drift.eye_centres(s.points[:, :2])
+        return float(np.linalg.norm(b - a))
+
+    biggest = max(samples, key=iod)
+    box = biggest.points[:, :2].mean(axis=0)
+    size = iod(biggest)
+    return [s for s in samples if np.linalg.norm(s.points[:, :2].mean(axis=0) - box) < 2 * size]
+
+
+def _geometry_difference(before: list[FaceSample], after: list[FaceSample]) -> float:
+    """The drift score of the face after the cut against the face before it."""
+    shapes_before = np.array([s.points[: drift.FACE_POINTS, :2] for s in before])
+    shapes_after = np.array([s.points[: drift.FACE_POINTS, :2] for s in after])
+    reference = drift.procrustes_mean(shapes_before)
+    now = drift.procrustes_mean(shapes_after)
+    aligned = drift.robust_align(now, reference)[None]
+    sizes = drift.measure(aligned, reference).size
+    ratios = [
+        float(sizes[name][0]) / m.tolerance
+        for name, m in drift.MEASURES.items()
+        if name not in drift.IRIS_MEASURES
+    ]
+    return max(ratios)
+
+
+class CornerLogo:
+    """Finds a logo fixed to the frame in one of its corners (see the module's note)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.sums: dict[str, Array] = {}
+        self.strong: dict[str, Array] = {}  # per pixel: frames with a strong edge there
+        self.edge_sums: dict[str, Array] = {}
+        self.edges: dict[str, list[NDArray[np.uint8]]] = {}
+        self.times: list[float] = []
+
+    def _regions(self, gray: NDArray[np.uint8]) -> dict[str, NDArray[np.float32]]:
+        small = cv2.resize(
+            gray,
+            (gray.shape[1] // LOGO_SCALE, gray.shape[0] // LOGO_SCALE),
+            interpolation=cv2.INTER_AREA,
+        ).astype(np.float32)
+        h, w = small.shape
+        ch, cw = max(8, round(h * CORNER)), max(8, round(w * CORNER))
+        return {
+            "top-left": small[:ch, :cw],
+            "top-right": small[:ch, w - cw :],
+            "bottom-left": small[h - ch :, :cw],
+            "bottom-right": small[h - ch :, w - cw :],
+            "middle": small[
+                h // 2 - ch // 2 : h // 2 - ch // 2 + ch, w // 2 - cw // 2 : w // 2 - cw // 2 + cw
+            ],
+        }
+
+    def add(self, time: float, gray: NDArray[np.uint8]) -> None:
+        self.count += 1
+        self.times.append(time)
+        for name, region in self._regions(gray).items():
+            edge = _edges(region)
+            if name not in self.sums:
+                self.sums[name] = np.zeros_like(region, dtype=float)
+                self.strong[name] = np.zeros_like(region, dtype=float)
+                self.edge_sums[name] = np.zeros_like(region, dtype=float)
+                self.edges[name] = []
+            self.sums[name] += region
+            self.strong[name] += edge > LOGO_EDGE
+            self.edge_sums[name] += edge
+            if name != "middle":
+                self.edges[name].append(np.clip(edge, 0, 255).astype(np.uint8))
+
+    def _fixed(
+        self, name: str, *, largest: bool = True
+    ) -> tuple[NDArray[np.bool_], NDArray[np.floating]]:
+        """The region's pixels on an edge that stays put, and the average picture's edges.
+
+        An edge that stays put survives the average (``LOGO_KEEP``) and is there, strong,
+        on most frames (``LOGO_MOST``); an edge the camera moves over is blurred by the
+        average and passes each pixel now and then. Only the largest connected group of
+        such pixels counts: a logo is one shape.
+        """
+        mean = self.sums[name] / self.count
+        mean_edges = _edges(mean.astype(np.float32))
+        usual = self.edge_sums[name] / self.count
+        fixed = (mean_edges > LOGO_EDGE) & (mean_edges >= LOGO_KEEP * np.maximum(usual, 1e-6))
+        fixed &= self.strong[name] / self.count >= LOGO_MOST
+        if not largest:
+            return fixed, mean_edges
+        grown = cv2.dilate(fixed.astype(np.uint8), np.ones((5, 5), np.uint8))
+        count, labels = cv2.connectedComponents(grown, connectivity=8)
+        if count <= 1:
+            return np.zeros_like(fixed), mean_edges
+        sizes = [int(fixed[labels == label].sum()) for label in range(1, count)]
+        return fixed & (labels == 1 + int(np.argmax(sizes))), mean_edges
+
+    def _logo_like(self, name: str, fixed: NDArray[np.bool_]) -> bool:
+        """Whether the fixed edges look like an overlay: as sharp in the average as in each
+        frame (``LOGO_SHARP``, the median over them), and running in several directions,
+        as a logo's or letters' do.
+
+        A part of the scene the camera barely moves over is a little blurred by the
+        average; a long straight edge it moves along (a pole, a horizon) runs one way.
+        """
+        if not fixed.any():
+            return False
+        mean = (self.sums[name] / self.count).astype(np.float32)
+        usual = self.edge_sums[name] / self.count
+        if np.median(_edges(mean)[fixed] / np.maximum(usual[fixed], 1e-6)) < LOGO_SHARP:
+            return False
+        gx = cv2.Sobel(mean, cv2.CV_32F, 1, 0, ksize=3)[fixed]
+        gy = cv2.Sobel(mean, cv2.CV_32F, 0, 1, ksize=3)[fixed]
+        angle = np.mod(np.arctan2(gy, gx), np.pi)
+        bins = np.floor((angle + np.pi / 8) / (np.pi / 4)).astype(int) % 4
+        energy = np.bincount(bins, weights=np.hypot(gx, gy), minlength=4)
+        return bool(energy.max() <= LOGO_ONE_WAY * energy.sum())
+
+    def finding(self) -> Finding:
+        finding = Finding(WATERMARK, "watermark", False, "", y_label="Logo match (1 = threshold)")
+        if self.count < 5:
+            finding.assessed = False
+            return finding
+        middle, _ = self._fixed("middle", largest=False)
+        edged = (self.edge_sums["middle"] / self.count > LOGO_EDGE).sum()
+        if edged and middle.sum() / edged >= STATIC_SCENE:
+            finding.assessed = False
+            finding.summary = (
+                "Not assessed: the camera hardly moves, so a logo fixed to the picture cannot "
+                "be told apart from the scene."
+            )
+            return finding
+        best: tuple[float, str, NDArray[np.floating]] | None = None
+        corners = {name: self._fixed(name) for name in CORNERS}
+        counts = {
+            name: int(fixed.sum()) if self._logo_like(name, fixed) else 0
+            for name, (fixed, _) in corners.items()
+        }
+        for name, (fixed, mean_edges) in corners.items():
+            others = max(count for other, count in counts.items() if other != name)
+            if counts[name] < LOGO_MIN_PIXELS + LOGO_OVER_OTHERS * others:
+                continue
+            template = np.where(fixed, mean_edges, 0.0)
+            present = np.array([_match(edge, template, fixed) for edge in self.edges[name]])
+            share = float((present >= LOGO_PRESENT).mean())
+            if best is None or share > best[0]:
+                best = (share, name, present)
+        times = self.times
+        if best is None:
+            finding.summary = "No corner logo: nothing stays fixed in the corners of the picture."
+            return finding
+        share, name, present = best
+        finding.times = list(times)
+        finding.values = (present / LOGO_PRESENT).tolist()
+        finding.found = share >= LOGO_MOST
+        shown = np.flatnonzero(present >= LOGO_PRESENT)
+        if finding.found:
+            finding.summary = (
+                f"A logo or watermark sits in the {name} corner of the picture on "
+                f"{share * 100:.0f} % of the frames (from {clock(times[shown[0]])} to "
+                f"{clock(times[shown[-1]])}). It is a fault only if your plan promises videos "
+                "without a watermark."
+            )
+            finding.moments = [(times[shown[0]], "logo seen")]
+        else:
+            finding.summary = (
+                f"No watermark on most frames: something fixed shows in the {name} corner on "
+                f"only {share * 100:.0f} % of the frames."
+            )
+        return finding
+
+
+def _edges(image: NDArray[np.float32]) -> NDArray[np.float32]:
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
+    return np.sqrt(gx * gx + gy * gy) / 4  # Sobel's 3x3 kernel weighs 4 pixels
+
+
+def _match(
+    edge: NDArray[np.uint8], template: NDArray[np.floating], fixed: NDArray[np.bool_]
+) -> float:
+    """How much of the logo's edge strength this frame shows at the logo's pixels (0-1)."""
+    seen = np.minimum(edge[fixed].astype(float), template[fixed])
+    return float(seen.sum() / max(template[fixed].sum(), 1e-6))
