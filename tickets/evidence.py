@@ -19,7 +19,7 @@ from django.db.models.fields.files import FieldFile
 
 from tickets import clip_frames, image_ingest
 from tickets.clip_frames import ClipRejected
-from tickets.image_ingest import ImageRejected
+from tickets.image_ingest import EXTENSIONS, ImageRejected
 from tickets.models import Case, Clip, Screenshot
 from tickets.timestamps import format_seconds
 
@@ -381,6 +381,11 @@ def parse_blur_boxes(text: str) -> list[list[float]]:
 
 def format_blur_boxes(boxes: list[list[float]]) -> str:
     return "\n".join(", ".join(f"{v * 100:g}" for v in box) for box in boxes)
+
+
+def download_name(shot: Screenshot) -> str:
+    """The name a screenshot downloads under: the case and its place, never the upload's name."""
+    return f"{shot.case.reference}-{shot.position + 1}.{EXTENSIONS[shot.format]}"
 
 
 def report_filename(case: Case) -> str:

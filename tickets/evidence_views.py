@@ -232,7 +232,7 @@ def _private_file(field, *, content_type: str, filename: str) -> FileResponse:
 def screenshot_file(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     case = _get_case(token)
     shot = get_object_or_404(case.screenshots, pk=pk)
-    name = f"{case.reference}-{shot.position + 1}.{shot.image.name.rsplit('.', 1)[-1]}"
+    name = evidence.download_name(shot)
     if shot.blur_boxes:
         # Blurred on the way out, so what the user attaches never shows what they hid.
         response = HttpResponse(evidence.shareable_content(shot), content_type=shot.content_type)
