@@ -19,7 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
 from avadesk.views import bad_request_page
-from tickets import evidence
+from tickets import evidence, evidence_manifest
 from tickets.clip_frames import ClipRejected
 from tickets.evidence import format_blur_boxes, report_filename
 from tickets.forms import ClipUploadForm, ScreenshotEditForm, ScreenshotUploadForm
@@ -264,5 +264,31 @@ def report_pdf(request: HttpRequest, token: str) -> HttpResponse:
     pdf, _ = build_report(case, paper=paper)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report_filename(case)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def evidence_json(request: HttpRequest, token: str) -> HttpResponse:
+    """The machine-readable manifest beside the PDF."""
+    case = _get_case(token)
+    response = HttpResponse(
+        evidence_manifest.manifest_json(case), content_type="application/json; charset=utf-8"
+    )
+    filename = evidence_manifest.manifest_filename(case)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def evidence_zip(request: HttpRequest, token: str) -> HttpResponse:
+    """Everything to attach in one download: the screenshots, the PDF, evidence.json, the ticket."""
+    case = _get_case(token)
+    pdf, _ = build_report(case)
+    response = HttpResponse(
+        evidence_manifest.build_zip(case, report_pdf=pdf), content_type="application/zip"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{evidence_manifest.zip_filename(case)}"'
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response

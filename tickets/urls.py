@@ -23,6 +23,8 @@ urlpatterns = [
     path("cases/<str:token>/notes/autosave/", views.autosave_notes, name="autosave_notes"),
     path("cases/<str:token>/ticket.txt", views.ticket_download, name="ticket_txt"),
     path("cases/<str:token>/report.pdf", evidence_views.report_pdf, name="report_pdf"),
+    path("cases/<str:token>/evidence.json", evidence_views.evidence_json, name="evidence_json"),
+    path("cases/<str:token>/evidence.zip", evidence_views.evidence_zip, name="evidence_zip"),
     path("cases/<str:token>/clip", evidence_views.clip_file, name="clip"),
     path(
         "cases/<str:token>/screenshots/<int:pk>/",
