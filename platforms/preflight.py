@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from platforms.models import FailureMode, FailureProfile, NegationCue, Platform, RiskRule
 
@@ -35,6 +36,9 @@ DEFAULT_DURATION_S = 5.0
 MAX_DURATION_S = 120.0
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
+# A mode whose risk cannot be read from a prompt (a stalled job, a moderation block …) is
+# never green: it is shown as not assessed.
+NOT_ASSESSED = "unassessed"
 LEVEL_RANK = {GREEN: 0, YELLOW: 1, RED: 2}
 
 # Patterns are whole words or phrases: no letter or digit may touch either end.
@@ -124,6 +128,7 @@ class RuleSet:
     negated_after: re.Pattern
     clause_break: re.Pattern
     platforms: dict[str, Platform]
+    modes: tuple[FailureMode, ...] = ()
 
     @property
     def platform_list(self) -> list[Platform]:
@@ -141,7 +146,8 @@ def load_rules() -> RuleSet:
     rules = RiskRule.objects.select_related("requires").prefetch_related(
         "failure_modes", "modifiers__platform"
     )
-    platforms = Platform.objects.prefetch_related(
+    # A discontinued platform cannot generate, so it is neither scored nor suggested.
+    platforms = Platform.objects.exclude(status=Platform.Status.DISCONTINUED).prefetch_related(
         Prefetch("profiles", FailureProfile.objects.select_related("failure_mode"))
     )
 
@@ -156,6 +162,7 @@ def load_rules() -> RuleSet:
         negated_after=anchored(r"\s*(?:{})", cues[NegationCue.Side.AFTER]),
         clause_break=anchored("{}", cues[NegationCue.Side.CLAUSE_BREAK]),
         platforms={p.slug: p for p in platforms},
+        modes=tuple(FailureMode.objects.order_by("term")),
     )
 
 
@@ -266,7 +273,9 @@ class Reason:
 
 @dataclass(frozen=True)
 class ModeScore:
-    profile: FailureProfile
+    failure_mode: FailureMode
+    profile: FailureProfile | None  # None: the platform has no profile of its own for it
+    platform_slug: str
     score: int
     level: str
     reasons: tuple[Reason, ...]
@@ -277,8 +286,16 @@ class ModeScore:
     rewrite_notes: tuple[str, ...] = ()
 
     @property
-    def failure_mode(self) -> FailureMode:
-        return self.profile.failure_mode
+    def assessed(self) -> bool:
+        return self.level != NOT_ASSESSED
+
+    @property
+    def documented(self) -> bool:
+        """This platform has its own documented profile of this failure, with risk factors."""
+        return bool(self.profile and self.profile.risk_factors)
+
+    def get_absolute_url(self) -> str:
+        return reverse("platforms:failure", args=[self.platform_slug, self.failure_mode.slug])
 
     @property
     def rewrite_is_lower(self) -> bool:
@@ -293,8 +310,24 @@ class PlatformScore:
     modes: tuple[ModeScore, ...]
 
     @property
+    def assessed(self) -> list[ModeScore]:
+        return [m for m in self.modes if m.assessed]
+
+    @property
+    def at_risk(self) -> list[ModeScore]:
+        return sorted((m for m in self.modes if m.reasons), key=lambda m: -m.score)
+
+    @property
+    def not_assessed(self) -> list[ModeScore]:
+        return [m for m in self.modes if not m.assessed]
+
+    @property
     def worst(self) -> ModeScore | None:
-        return max(self.modes, key=lambda m: m.score, default=None)
+        # Ties go to the documented mode, so a platform's own profile is named first.
+        return max(self.assessed, key=lambda m: (m.score, m.documented), default=None)
+
+    def mode(self, slug: str) -> ModeScore | None:
+        return next((m for m in self.modes if m.failure_mode.slug == slug), None)
 
     @property
     def score(self) -> int:
@@ -307,7 +340,7 @@ class PlatformScore:
     @property
     def documented(self) -> bool:
         """Enough is known about this platform's failures to recommend it for a shot."""
-        return any(mode.profile.risk_factors for mode in self.modes)
+        return any(mode.documented for mode in self.modes)
 
 
 def _round(value: float) -> int:
@@ -359,6 +392,8 @@ def rewrite_prompt(
 
 
 def tidy(text: str) -> str:
+    # Two rewrites may each add the same word ("slow slow pan"): say it once.
+    text = re.sub(r"\b(\w+)(\s+\1\b)+", r"\1", text, flags=re.IGNORECASE)
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)
     text = re.sub(r",(?:\s*,)+", ",", text)
@@ -373,17 +408,21 @@ def _score_mode(
     prompt: str,
     duration_s: float,
     hits: dict[str, tuple[Match, ...]],
-    profile: FailureProfile,
+    failure_mode: FailureMode,
+    profile: FailureProfile | None,
     platform: str,
     rules: RuleSet,
     rewrites: Rewrites,
 ) -> ModeScore:
-    mode = profile.failure_mode.slug
+    mode = failure_mode.slug
+    known = {"failure_mode": failure_mode, "profile": profile, "platform_slug": platform}
+    if not failure_mode.predictable:
+        return ModeScore(**known, score=0, level=NOT_ASSESSED, reasons=())
     found = _reasons(hits, mode, platform, rules)
     reasons = sorted((r for _, r in found), key=lambda r: -r.points)
     score = _total(reasons)
     if not reasons:
-        return ModeScore(profile=profile, score=score, level=level_for(score), reasons=())
+        return ModeScore(**known, score=score, level=level_for(score), reasons=())
     fired = [rule for rule, _ in found]
     key = tuple(rule.slug for rule in fired)
     if key not in rewrites:
@@ -393,7 +432,7 @@ def _score_mode(
     after = _reasons(new_hits, mode, platform, rules)
     new_score = _total([r for _, r in after])
     return ModeScore(
-        profile=profile,
+        **known,
         score=score,
         level=level_for(score),
         reasons=tuple(reasons),
@@ -413,9 +452,14 @@ def _score_platform(
     rules: RuleSet,
     rewrites: Rewrites,
 ) -> PlatformScore:
+    # Every mode of the catalogue on every platform; the platform's own profile, where it
+    # has one, is what makes a score "documented".
+    profiles = {profile.failure_mode.slug: profile for profile in platform.profiles.all()}
     modes = tuple(
-        _score_mode(prompt, duration_s, hits, profile, platform.slug, rules, rewrites)
-        for profile in platform.profiles.all()
+        _score_mode(
+            prompt, duration_s, hits, mode, profiles.get(mode.slug), platform.slug, rules, rewrites
+        )
+        for mode in rules.modes
     )
     return PlatformScore(platform=platform, modes=modes)
 
@@ -423,10 +467,10 @@ def _score_platform(
 def score_prompt(
     prompt: str, *, platform: str, duration_s: float, rules: RuleSet
 ) -> list[ModeScore]:
-    """One score per failure mode the platform is known for, worst first."""
+    """One score per failure mode that can be read from a prompt, worst first."""
     hits = find_hits(prompt, duration_s, rules)
     result = _score_platform(prompt, duration_s, hits, rules.platforms[platform], rules, {})
-    return sorted(result.modes, key=lambda m: -m.score)
+    return sorted(result.assessed, key=lambda m: (-m.score, not m.documented))
 
 
 def compare_platforms(prompt: str, *, duration_s: float, rules: RuleSet) -> list[PlatformScore]:
@@ -441,6 +485,38 @@ def compare_platforms(prompt: str, *, duration_s: float, rules: RuleSet) -> list
 
 def best_platform(comparison: list[PlatformScore]) -> PlatformScore | None:
     return next((s for s in comparison if s.documented and s.modes), None)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Another platform with lower documented risk for the failure this shot risks most."""
+
+    platform: PlatformScore
+    mode: ModeScore  # the other platform's score for that failure
+    chosen_mode: ModeScore
+
+    @property
+    def evidence(self) -> list[FailureProfile]:
+        return [p for p in (self.chosen_mode.profile, self.mode.profile) if p]
+
+
+def suggest_platform(chosen: PlatformScore, comparison: list[PlatformScore]) -> Suggestion | None:
+    """Only when both platforms have a documented profile of the failure at risk: fewer
+    rules on record for a platform is not lower risk."""
+    worst = chosen.worst
+    if worst is None or not worst.reasons or not worst.documented:
+        return None
+    candidates = []
+    for other in comparison:
+        theirs = other.mode(worst.failure_mode.slug)
+        if (
+            other.platform.slug != chosen.platform.slug
+            and theirs
+            and theirs.documented
+            and theirs.score < worst.score
+        ):
+            candidates.append(Suggestion(platform=other, mode=theirs, chosen_mode=worst))
+    return min(candidates, key=lambda s: s.mode.score, default=None)
 
 
 # --- What the page and the API show ------------------------------------------------------
@@ -478,6 +554,7 @@ class Report:
     chosen: PlatformScore | None
     best: PlatformScore | None
     segments: list[Segment]
+    suggestion: Suggestion | None = None
 
     @property
     def chosen_is_best(self) -> bool:
@@ -507,6 +584,7 @@ def build_report(prompt: str, *, platform: str | None, duration_s: float, rules:
         chosen=chosen,
         best=best_platform(comparison),
         segments=highlight(prompt, reasons),
+        suggestion=suggest_platform(chosen, comparison) if chosen else None,
     )
 
 

@@ -13,7 +13,8 @@ from django_ratelimit.decorators import ratelimit
 
 from platforms import preflight as engine
 from platforms.forms import COMPARE_ALL, PreflightForm
-from platforms.models import FailureProfile, Platform
+from platforms.models import FailureMode, FailureProfile, Platform
+from platforms.outcomes import Outcome
 
 MAX_API_BODY_BYTES = 16 * 1024
 
@@ -34,41 +35,44 @@ def platform_index(request: HttpRequest) -> HttpResponse:
 
 def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
     platform = get_object_or_404(_platforms(), slug=slug)
+    profiles = {p.failure_mode_id: p for p in platform.profiles.all()}
+    rules = {rule.outcome: rule for rule in platform.credit_rules.all()}
     return render(
         request,
         "platforms/detail.html",
         {
             "platform": platform,
+            "models": platform.ai_models.all(),
+            "credit_rules": [(outcome, rules.get(outcome.value)) for outcome in Outcome],
+            "modes": [(mode, profiles.get(mode.pk)) for mode in FailureMode.objects.all()],
             "channel_rows": platform.channel_rows(),
         },
     )
 
 
 def failure_detail(request: HttpRequest, slug: str, failure: str) -> HttpResponse:
-    profile = get_object_or_404(
-        FailureProfile.objects.select_related("platform", "failure_mode"),
-        platform__slug=slug,
-        failure_mode__slug=failure,
-    )
+    """Every platform offers every failure mode: its own profile where AVA has one, the
+    catalogue's general description otherwise."""
+    platform = get_object_or_404(Platform, slug=slug)
+    mode = get_object_or_404(FailureMode, slug=failure)
+    profile = FailureProfile.objects.filter(platform=platform, failure_mode=mode).first()
     others = (
-        FailureProfile.objects.exclude(platform=profile.platform)
+        FailureProfile.objects.exclude(platform=platform)
         .select_related("platform", "failure_mode")
         .order_by("platform__position")
     )
+    rules = platform.credit_rules.filter(outcome__in=mode.outcomes)
     return render(
         request,
         "platforms/failure.html",
         {
             "profile": profile,
-            "platform": profile.platform,
-            "mode": profile.failure_mode,
-            "channel_rows": profile.platform.channel_rows(),
-            "same_term_elsewhere": [
-                p for p in others if p.failure_mode_id == profile.failure_mode_id
-            ],
-            "related_elsewhere": [
-                p for p in others if p.failure_mode_id != profile.failure_mode_id
-            ],
+            "platform": platform,
+            "mode": mode,
+            "credit_rules": rules,
+            "channel_rows": platform.channel_rows(),
+            "same_term_elsewhere": [p for p in others if p.failure_mode_id == mode.pk],
+            "related_elsewhere": [p for p in others if p.failure_mode_id != mode.pk],
         },
     )
 

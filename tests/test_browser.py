@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from platforms.knowledge_loader import load_knowledge
+from platforms.models import PlanTier
 from tickets.models import Case
 
 # Playwright's sync API runs an event loop in this thread, and pytest-django's fixtures set up
@@ -106,6 +107,8 @@ def test_the_whole_escalation_with_javascript(site, page, browser, tmp_path):
     page.click("text=Escalate this failure")
 
     assert page.is_checked(f"input[name=platform][value='{platform_pk('kling')}']")
+    kling_pro = PlanTier.objects.get(platform__slug="kling", slug="pro").pk
+    page.select_option("#id_plan", value=str(kling_pro))
     snap(page, "03-step-platform")
     page.click("button:has-text('Continue')")
 
@@ -144,7 +147,7 @@ def test_the_whole_escalation_with_javascript(site, page, browser, tmp_path):
     ticket = page.input_value("textarea.ticket-text")
     assert "Generation ID: kl_77812aa0" in ticket
     assert "2 screenshots (clip start at 0:00; clip end at 0:05)" in ticket
-    page.click("button:has-text('Copy ticket')")
+    page.locator("button:has-text('Copy ticket')").first.click()
     page.wait_for_selector("text=Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == ticket
 
@@ -210,7 +213,7 @@ def test_the_whole_escalation_without_javascript(site, browser, tmp_path):
     page.click("button[value=upload]")
     page.click("button[value=continue]")
     snap(page, "nojs-09-review")
-    assert page.locator("button:has-text('Copy ticket')").is_hidden()
+    assert page.locator("button:has-text('Copy ticket')").first.is_hidden()
     ticket = page.input_value("textarea.ticket-text")
     assert ticket.startswith("@On Call - Moderators")
     assert "ended in an error" in ticket

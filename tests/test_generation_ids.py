@@ -40,7 +40,7 @@ def test_what_cannot_be_a_luma_asset_id_is_refused(luma, pasted):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("slug", ["runway", "seedance", "kling", "sora", "veo"])
+@pytest.mark.parametrize("slug", ["runway", "dreamina", "kling", "sora", "google-flow"])
 def test_platforms_with_an_unknown_id_shape_accept_a_plain_token_trimmed(slug):
     platform = Platform.objects.get(slug=slug)
     assert platform.extract_id("  gen_8f2a91c4-77 ") == "gen_8f2a91c4-77"
@@ -59,7 +59,7 @@ def test_platforms_with_an_unknown_id_shape_accept_a_plain_token_trimmed(slug):
         "é" * 10,
     ],
 )
-@pytest.mark.parametrize("slug", ["runway", "seedance", "kling", "sora", "veo"])
+@pytest.mark.parametrize("slug", ["runway", "dreamina", "kling", "sora", "google-flow"])
 def test_what_cannot_be_an_id_is_refused_on_every_platform(slug, pasted):
     assert Platform.objects.get(slug=slug).extract_id(pasted) is None
 
@@ -100,11 +100,12 @@ def test_the_form_keeps_only_the_id_from_a_pasted_link(luma):
 
 
 @pytest.mark.django_db
-def test_a_link_from_a_platform_whose_links_are_unknown_says_to_copy_the_id(runway):
-    form = form_for(runway, "https://app.runwayml.com/video-tools/teams/me/ai-tools/abc")
+def test_a_link_from_a_platform_whose_links_are_unknown_says_to_copy_the_id():
+    pika = Platform.objects.get(slug="pika")
+    form = form_for(pika, "https://pika.art/video/abc")
     assert not form.is_valid()
     assert form.errors["generation_id"] == [
-        "AVA cannot read the Generation ID out of a Runway link yet. Open the generation and "
+        "AVA cannot read the Generation ID out of a Pika link yet. Open the generation and "
         "copy the Generation ID itself."
     ]
 

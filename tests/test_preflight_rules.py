@@ -88,9 +88,9 @@ def test_a_rule_linked_to_an_unknown_failure_mode_is_refused(tmp_path):
 @pytest.mark.django_db
 def test_a_modifier_for_an_unknown_platform_is_refused(tmp_path):
     def edit(data: dict) -> None:
-        rule(data, "close-up")["modifiers"][0]["platform"] = "pika"
+        rule(data, "close-up")["modifiers"][0]["platform"] = "nowhere"
 
-    with pytest.raises(KnowledgeError, match=r"unknown platform 'pika'"):
+    with pytest.raises(KnowledgeError, match=r"unknown platform 'nowhere'"):
         load_knowledge(knowledge_copy(tmp_path, edit))
 
 

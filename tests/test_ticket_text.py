@@ -4,22 +4,24 @@ import datetime
 
 import pytest
 
-from platforms.models import Platform, SupportChannel
+from platforms.models import FailureMode, Platform, SupportChannel
 from tickets.models import Case
 from tickets.ticket_text import build_ticket, channels_for
 
+FACE_MODE = "facial-landmark-regression-failure"
 PROMPT = "A news anchor sitting at a desk, looking directly into camera"
 
 
 def unsaved_case(slug: str, plan: str, **fields) -> Case:
     platform = Platform.objects.get(slug=slug)
-    profile = platform.profiles.get()
+    profile = platform.profiles.first()
+    mode = profile.failure_mode if profile else FailureMode.objects.get(slug=FACE_MODE)
     case = Case(
         pk=42,
         platform=platform,
         plan=platform.plans.get(slug=plan),
         result=Case.Result.DEFECTIVE,
-        failure_mode=profile.failure_mode,
+        failure_mode=mode,
         symptoms=["Eyes at different heights", "Face melts over time"],
         generation_id="gen_8f2a91c4",
         prompt=PROMPT,
@@ -101,13 +103,13 @@ def test_ai_assistant_ticket_opens_short_and_puts_details_after():
 
 @pytest.mark.django_db
 def test_in_app_support_flow_ticket_has_a_subject_and_a_body():
-    ticket = ticket_for(unsaved_case("seedance", "any", plan_name="Premium"))
+    ticket = ticket_for(unsaved_case("dreamina", "any", plan_name="Premium"))
     assert ticket.channel.kind == SupportChannel.Kind.IN_APP_FLOW
     assert ticket.subject == (
         "Review request: Facial Landmark Regression Failure, Generation ID gen_8f2a91c4"
     )
     assert ticket.body == (
-        "Hello Seedance support,\n"
+        "Hello Dreamina support,\n"
         "\n"
         "I am writing about a completed generation with a defective result. The output has a "
         "defect I would describe as “Facial Landmark Regression Failure”.\n"
@@ -135,7 +137,7 @@ def test_in_app_support_flow_ticket_has_a_subject_and_a_body():
         "Thank you.\n"
         "Reference: AVA Desk case AVA-261122-00042\n"
     )
-    assert ticket.as_text.startswith(f"Subject: {ticket.subject}\n\nHello Seedance support,")
+    assert ticket.as_text.startswith(f"Subject: {ticket.subject}\n\nHello Dreamina support,")
 
 
 @pytest.mark.django_db
@@ -237,7 +239,7 @@ def test_a_measured_change_follows_the_prompt_in_every_ticket_kind():
     lines = {
         ("runway", "free"): f"**Measured in the clip:** {measured}",
         ("runway", "unlimited"): f"- Measured in the clip: {measured}",
-        ("seedance", "any"): f"Measured in the clip: {measured}",
+        ("dreamina", "any"): f"Measured in the clip: {measured}",
     }
     for (slug, plan), line in lines.items():
         text = ticket_for(unsaved_case(slug, plan, measured_change=measured)).as_text
