@@ -383,7 +383,7 @@ def test_a_clip_is_analysed_and_its_results_fill_the_case(site, page, tmp_path):
     page.click("#analysis button[value=upload]")
     result = page.locator(".analysis-result")
     expect(result).to_contain_text("Drift found: it first shows at 0:01")
-    expect(result.locator("svg.drift-chart")).to_be_visible()
+    expect(result.locator("svg.drift-chart").first).to_be_visible()  # a flicker chart may follow
     assert result.locator(".analysis-frames img").count() == 4
     wait_for_images(page)
     page.locator("#analysis").screenshot(path=str(SHOTS / "10-analysis-result.png"))
