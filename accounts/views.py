@@ -15,7 +15,9 @@ from accounts.magic_link import LinkInvalid, make_token, read_token, user_for
 from tickets.ownership import claim_cases, session_tokens
 
 
-@ratelimit(key="ip", rate=lambda group, request: settings.RATE_EMAILS, method="POST")
+@ratelimit(
+    group="emails", key="ip", rate=lambda group, request: settings.RATE_EMAILS, method="POST"
+)
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SignInForm(request.POST)

@@ -86,3 +86,14 @@ def test_an_account_sees_its_cases_on_another_device(client, runway, mailoutbox)
     phone.post("/account/sign-in/", {"email": "me@example.com"})
     phone.post(link_in(mailoutbox[1]))
     assert case.reference in phone.get("/cases/").content.decode()
+
+
+@pytest.mark.django_db
+def test_sign_in_and_case_link_e_mails_are_rate_limited(client, runway, settings, mailoutbox):
+    settings.RATE_EMAILS = "2/h"
+    case = make_case(runway)
+    client.post("/account/sign-in/", {"email": "me@example.com"})
+    client.post(f"/cases/{case.token}/email-link/", {"email": "me@example.com"})
+    response = client.post("/account/sign-in/", {"email": "me@example.com"})
+    assert response.status_code == 429
+    assert len(mailoutbox) == 2

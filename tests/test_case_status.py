@@ -299,3 +299,36 @@ def test_i_sent_it_starts_on_the_channel_the_ticket_was_written_for(client, runw
     review = client.get(case.step_url("review")).content.decode()
     expected = channels_for(case)[0]
     assert f'<option value="{expected.pk}" selected>{expected.name}</option>' in review
+
+
+@pytest.mark.django_db
+def test_after_sending_what_they_asked_for_the_wait_and_the_follow_up_start_again(
+    client, case, clock
+):
+    mine(client, case)
+    status.mark_sent(case)
+    clock.advance(days=2)
+    status.record_outcome(case, resolution="more_info")
+    clock.advance(days=1)
+    response = client.post(
+        f"/cases/{case.token}/status/",
+        {"action": "followup", "followup-on": clock.now().date().isoformat()},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.resolution) == (Case.Status.SENT, "")
+    assert not follow_up_for(case).due
+    clock.advance(days=DEFAULT_REPLY_DAYS + 1)
+    text = follow_up_for(case).text
+    assert "You asked for more information, and I sent it on" in text
+    assert [e.kind for e in case.events.all()] == ["sent", "outcome", "followed_up"]
+
+
+@pytest.mark.django_db
+def test_a_follow_up_fits_the_channels_message_limit(case, clock):
+    channel = case.platform.channels.first()
+    channel.message_limit = 120
+    channel.save()
+    status.mark_sent(case, channel=channel)
+    clock.advance(days=30)
+    assert len(follow_up_for(case).text) <= 120

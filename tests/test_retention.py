@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from PIL import Image
 
+from analysis.models import Analysis, AnalysisFrame
 from tests.clock import movable_clock
 from tests.conftest import make_case
 from tickets import status
@@ -47,6 +48,24 @@ def add_files(case: Case) -> None:
     )
     clip.file.save("c.mp4", ContentFile(b"clip"), save=False)
     clip.save()
+    analysis = Analysis(case=case, original_filename="c.mp4")
+    analysis.upload.save("u.mp4", ContentFile(b"upload"), save=False)
+    analysis.save()
+    frame = AnalysisFrame(analysis=analysis, role="start", time_s=0, width=2, height=2)
+    frame.image.save("f.png", ContentFile(buffer.getvalue()), save=False)
+    frame.save()
+
+
+def files_of(case: Case) -> set[str]:
+    shot = case.screenshots.get()
+    analysis = case.analyses.get()
+    return {
+        shot.image.name,
+        shot.embedded.name,
+        case.clip.file.name,
+        analysis.upload.name,
+        analysis.frames.get().image.name,
+    }
 
 
 @pytest.fixture
@@ -61,16 +80,11 @@ def mine(client, runway):
 def test_deleting_a_case_removes_every_one_of_its_files(client, runway, mine, private_media_root):
     other = make_case(runway)
     add_files(other)
-    assert len(stored_files(private_media_root)) == 6
+    assert stored_files(private_media_root) == files_of(mine) | files_of(other)
     response = client.post(f"/cases/{mine.token}/delete/")
     assert response.status_code == 302
     assert not Case.objects.filter(pk=mine.pk).exists()
-    left = stored_files(private_media_root)
-    assert left == {
-        other.screenshots.get().image.name,
-        other.screenshots.get().embedded.name,
-        other.clip.file.name,
-    }
+    assert stored_files(private_media_root) == files_of(other)
 
 
 @pytest.mark.django_db
@@ -89,7 +103,7 @@ def test_deleting_everything_deletes_only_my_cases(client, runway, mine, private
     response = client.post("/cases/delete/")
     assert response.status_code == 302
     assert list(Case.objects.all()) == [stranger]
-    assert len(stored_files(private_media_root)) == 3
+    assert stored_files(private_media_root) == files_of(stranger)
 
 
 @pytest.mark.django_db
@@ -126,11 +140,7 @@ def test_the_purge_deletes_only_expired_anonymous_cases_and_their_files(
         assert Case.objects.count() == 4
         call_command("purge_cases", stdout=out)
     assert set(Case.objects.all()) == {owned, recent, touched}
-    assert stored_files(private_media_root) == {
-        recent.screenshots.get().image.name,
-        recent.screenshots.get().embedded.name,
-        recent.clip.file.name,
-    }
+    assert stored_files(private_media_root) == files_of(recent)
 
 
 @pytest.mark.django_db

@@ -16,10 +16,9 @@ from django.utils import timezone
 from platforms.models import SupportChannel
 from tickets.evidence_strength import EvidenceItem, evidence_checklist
 from tickets.models import Case, CaseEvent, now
+from tickets.ticket_text import shorten
 
 DEFAULT_REPLY_DAYS = 5
-# A Discord follow-up must fit one message like the ticket does.
-DISCORD_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -67,14 +66,17 @@ def follow_up_for(case: Case) -> FollowUp | None:
             "first_sent": timezone.localtime(first.happened),
             "channel": channel,
             "followed_up": len(contacts) > 1,
+            "latest": timezone.localtime(latest.happened),
+            # They answered once, asking for more, and the user sent it: say that instead.
+            "sent_what_they_asked": case.answered_at is not None and len(contacts) > 1,
             "term": case.failure_mode.term if case.failure_mode else "a failed generation",
             "id_label": case.platform.id_label,
             "generation_id": case.generation_id or "(not given)",
         },
     )
     text = re.sub(r"\n{3,}", "\n\n", rendered).strip() + "\n"
-    if channel and channel.kind == SupportChannel.Kind.DISCORD:
-        text = text[:DISCORD_LIMIT]
+    if channel and channel.message_limit:
+        text = shorten(text, channel.message_limit)
     return FollowUp(
         due=now() >= due_on,
         due_on=due_on,

@@ -94,8 +94,12 @@ def record_outcome(
 def record_follow_up(
     case: Case, *, happened: datetime | None = None, channel: SupportChannel | None = None
 ) -> CaseEvent:
-    """The user sent the follow-up message; the wait for an answer starts again from it."""
+    """The user wrote again (a follow-up, or the details support asked for); the wait for an
+    answer starts again from it."""
     event = _add(case, CaseEvent.Kind.FOLLOWED_UP, happened=happened, channel=channel)
+    if case.resolution == Case.Resolution.MORE_INFO:
+        case.status = Case.Status.SENT  # waiting for them again
+        case.resolution = ""
     _save(case)
     return event
 

@@ -137,7 +137,9 @@ def case_status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-@ratelimit(key="ip", rate=lambda group, request: settings.RATE_EMAILS, method="POST")
+@ratelimit(
+    group="emails", key="ip", rate=lambda group, request: settings.RATE_EMAILS, method="POST"
+)
 def email_link(request: HttpRequest, token: str) -> HttpResponse:
     """E-mail this case's private link to an address the user types; nothing is kept."""
     case = _get_case(token)
