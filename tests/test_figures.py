@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from tests.clock import movable_clock
 from tests.conftest import make_case
 from tickets import status
 from tickets.figures import MIN_CASES, platform_figures
@@ -12,12 +13,10 @@ from tickets.figures import MIN_CASES, platform_figures
 
 def reported_case(platform, *, resolution="credited", answer_after_days=2, opted_in=True, **kw):
     case = make_case(platform, count_in_figures=opted_in, **kw)
-    with movable_clock() as clock:
-        status.mark_sent(case)
-        clock.advance(days=answer_after_days)
-        status.record_outcome(
-            case, resolution=resolution, credits=100 if "credited" in resolution else None
-        )
+    status.mark_sent(case, happened=timezone.now() - timedelta(days=answer_after_days))
+    status.record_outcome(
+        case, resolution=resolution, credits=100 if "credited" in resolution else None
+    )
     return case
 
 
@@ -88,3 +87,15 @@ def test_the_figures_show_nothing_identifying(client, runway):
         reported_case(runway, generation_id=f"gen_secret_{index:04d}", prompt="A secret prompt")
     page = client.get("/platforms/runway/").content.decode()
     assert "gen_secret" not in page and "A secret prompt" not in page
+
+
+@pytest.mark.django_db
+def test_the_cached_figures_follow_an_opt_out_and_a_changed_outcome_at_once(client, runway):
+    cases = [reported_case(runway, resolution="refused") for _ in range(MIN_CASES)]
+    assert platform_figures(runway).total.credited == 0
+    status.record_outcome(cases[0], resolution="credited", credits=50)
+    assert platform_figures(runway).total.credited == 1
+    client.get(cases[1].get_absolute_url())
+    client.post(f"/cases/{cases[1].token}/status/", {"action": "figures"})  # box unticked
+    figures = platform_figures(runway)
+    assert figures.total.cases == MIN_CASES - 1 and not figures.total.shown
