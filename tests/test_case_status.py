@@ -332,3 +332,12 @@ def test_a_follow_up_fits_the_channels_message_limit(case, clock):
     status.mark_sent(case, channel=channel)
     clock.advance(days=30)
     assert len(follow_up_for(case).text) <= 120
+
+
+@pytest.mark.django_db
+def test_a_recorded_event_cannot_be_changed(case):
+    event = status.mark_sent(case)
+    event.note = "rewritten history"
+    with pytest.raises(ValueError, match="never changed"):
+        event.save()
+    assert CaseEvent.objects.get(pk=event.pk).note == ""

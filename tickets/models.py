@@ -279,3 +279,8 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.happened:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("A case event is never changed: record a new one instead.")
+        super().save(*args, **kwargs)
