@@ -99,7 +99,8 @@ def main() -> int:
             workers=args.workers,
             threads=args.threads,
             log=folder / "gunicorn.log",
-        ) as url:
+        ) as server:
+            url = server.url
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
                 runs = list(pool.map(lambda i: run_one(url, i), range(args.cases)))

@@ -221,9 +221,12 @@ def main() -> int:
     loads = []
     try:
         with (
-            servers.gunicorn("avadesk.wsgi", env, log=folder / "app.log", **workers) as app,
-            servers.gunicorn("benchmarks.bare_site:application", bare_env, **workers) as bare,
+            servers.gunicorn("avadesk.wsgi", env, log=folder / "app.log", **workers) as app_server,
+            servers.gunicorn(
+                "benchmarks.bare_site:application", bare_env, **workers
+            ) as bare_server,
         ):
+            app, bare = app_server.url, bare_server.url
             host = urllib.parse.urlsplit(app).netloc
             cookie, form_token = csrf_pair(app, tokens[0])
             proxy = {"X-Forwarded-Proto": "https", "Referer": f"https://{host}/"}

@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,18 @@ def prepare_site(env: dict[str, str]) -> None:
         )
 
 
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's worker processes: the children of its master."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
+
+
 @contextmanager
 def gunicorn(
     app: str,
@@ -98,8 +111,8 @@ def gunicorn(
     workers: int = 4,
     threads: int = 1,
     log: Path | None = None,
-) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 until the block ends; yields its base URL."""
+) -> Iterator[Server]:
+    """Serve ``app`` on a free port of 127.0.0.1 until the block ends."""
     port = free_port()
     command = [
         str(VENV_BIN / "gunicorn"),
@@ -117,8 +130,8 @@ def gunicorn(
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process)
-        yield url
+        wait_until_up(url, process)
+        yield Server(url, process)
     finally:
         process.terminate()
         try:
@@ -130,13 +143,15 @@ def gunicorn(
             output.close()  # type: ignore[union-attr]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen, seconds: float = 60, path: str = "/"
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")
         try:
-            urllib.request.urlopen(url + "/", timeout=2).close()
+            urllib.request.urlopen(url + path, timeout=2).close()
             return
         except OSError as error:
             if getattr(error, "code", None):  # an HTTP error is an answer: it is up

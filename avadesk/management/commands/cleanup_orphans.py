@@ -36,7 +36,10 @@ def referenced_names() -> set[str]:
 
 
 def stored_files(storage: Storage, folder: str = "") -> Iterator[str]:
-    folders, files = storage.listdir(folder)
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:  # nothing was ever stored
+        return
     for name in files:
         yield f"{folder}/{name}" if folder else name
     for sub in folders:
