@@ -295,7 +295,7 @@ def fill(form: Form, answers: dict[str, str], *, press: str = "Continue") -> lis
         ticked = [c for c in group if c.checked] or group[:2]
         fields.extend((name, c.value) for c in ticked)
     buttons = [c for c in form.controls if c.kind == "submit"]
-    button = next((b for b in buttons if b.label.strip().startswith(press)), None)
+    button = next((b for b in buttons if _says(b, press)), None)
     if button is None:
         raise CaseFailed(f"no “{press}” button on the form to {form.action}")
     if button.name:
@@ -303,10 +303,15 @@ def fill(form: Form, answers: dict[str, str], *, press: str = "Continue") -> lis
     return fields
 
 
+def _says(button: Control, press: str) -> bool:
+    """Whether a button's words include ``press`` ("Save and continue" says "continue")."""
+    return press.lower() in " ".join(button.label.split()).lower()
+
+
 def continue_form(forms: list[Form], press: str = "Continue") -> Form:
     for form in forms:
         if form.method == "post" and any(
-            c.kind == "submit" and c.label.strip().startswith(press) for c in form.controls
+            c.kind == "submit" and _says(c, press) for c in form.controls
         ):
             return form
     raise CaseFailed(f"no form with a “{press}” button on this page")

@@ -52,7 +52,8 @@ def production_env(folder: Path, **extra: str) -> dict[str, str]:
     env = servers.site_environment(folder, None)
     for name in ("ALLOW_SQLITE_IN_PRODUCTION", "SECURE_SSL_REDIRECT", "RATELIMIT_ENABLE"):
         env.pop(name)  # scripts/serve runs with the production defaults
-    return {**env, **extra}
+    # check --deploy wants a real mailer; these tests send no mail.
+    return {**env, "EMAIL_HOST": "smtp.invalid", **extra}
 
 
 def test_serve_refuses_sqlite_unless_told_and_starts_nothing(tmp_path):
