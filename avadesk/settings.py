@@ -298,6 +298,9 @@ RATE_API = env_rate("RATE_API", "120/m")
 RATELIMIT_VIEW = "avadesk.views.rate_limited"
 CSRF_FAILURE_VIEW = "avadesk.views.csrf_failure"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+# Behind a proxy, the request header that carries the client's address (e.g. HTTP_X_REAL_IP);
+# unset, REMOTE_ADDR. Only safe when nothing but the proxy can reach the app.
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
