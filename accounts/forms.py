@@ -9,6 +9,7 @@ class SignInForm(forms.Form):
     email = forms.EmailField(
         label="Your e-mail address",
         max_length=150,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="We e-mail you a link that signs you in. No password.",
     )
 

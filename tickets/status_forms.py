@@ -135,6 +135,7 @@ class FiguresForm(CaseForm):
 class EmailLinkForm(forms.Form):
     email = forms.EmailField(
         label="Your e-mail address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="We send the link once and do not keep the address unless you sign in.",
     )
 
