@@ -415,7 +415,11 @@ def _score_mode(
     rewrites: Rewrites,
 ) -> ModeScore:
     mode = failure_mode.slug
-    known = {"failure_mode": failure_mode, "profile": profile, "platform_slug": platform}
+    known: dict[str, Any] = {
+        "failure_mode": failure_mode,
+        "profile": profile,
+        "platform_slug": platform,
+    }
     if not failure_mode.predictable:
         return ModeScore(**known, score=0, level=NOT_ASSESSED, reasons=())
     found = _reasons(hits, mode, platform, rules)
