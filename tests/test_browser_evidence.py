@@ -63,12 +63,20 @@ def test_a_box_drawn_on_a_phone_then_continue_at_once_is_blurred_in_the_download
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] - 2, steps=5)
     page.mouse.up()
     assert page.locator(".blur-box").count() == 1
+    # Then mark where the failure shows, on the right half.
+    page.get_by_role("button", name="Mark the failure").click()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.5, steps=5)
+    page.mouse.up()
+    assert page.locator(".focus-box").count() == 1
     page.get_by_role("button", name="Save and continue to your ticket").click()  # at once
     page.wait_for_url("**/review/")
     snap(page, "phone-review-as-sent")
 
     shot.refresh_from_db()
     assert len(shot.blur_boxes) == 1
+    assert 0.55 < shot.focus_box[0] < 0.65 and shot.focus_box[1] < 0.1
     download = page.request.get(f"{site}/cases/{case.token}/screenshots/{shot.pk}/")
     image = Image.open(io.BytesIO(download.body()))
     assert spread(image, (20, 20, 300, 340)) < 20, "the blurred half still shows the stripes"
@@ -77,8 +85,10 @@ def test_a_box_drawn_on_a_phone_then_continue_at_once_is_blurred_in_the_download
     pdf = page.request.get(f"{site}/cases/{case.token}/report.pdf")
     reader = PdfReader(io.BytesIO(pdf.body()))
     embedded = [img.image for p in reader.pages for img in p.images]
-    assert embedded
-    for picture in embedded:
+    # The whole frame (appendix); page 1 also shows the marked area enlarged.
+    frames = [picture for picture in embedded if picture.size == (640, 360)]
+    assert frames and len(embedded) > len(frames)
+    for picture in frames:
         width, height = picture.size
         left = (width // 32, height // 18, width * 15 // 32, height * 17 // 18)
         right = (width * 17 // 32, height // 18, width * 31 // 32, height * 17 // 18)

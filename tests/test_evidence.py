@@ -749,3 +749,17 @@ def test_the_review_step_shows_every_screenshot_as_it_will_be_sent(client, case)
     html = client.get(f"/cases/{case.token}/review/").content.decode()
     assert f'src="/cases/{case.token}/screenshots/{shot.pk}/"' in html
     assert "as it will be sent" in html and "1 blurred area" in html
+
+
+@pytest.mark.django_db
+def test_the_area_where_the_failure_shows_is_saved_with_the_card(client, case):
+    post_screenshots(client, case, upload("a.png", image_bytes()))
+    shot = Screenshot.objects.get()
+    data = {"action": "continue", **shots_form(shot), f"shot{shot.pk}-focus_box": "30, 20, 40, 40"}
+    assert client.post(f"/cases/{case.token}/evidence/", data).status_code == 302
+    shot.refresh_from_db()
+    assert shot.focus_box == [0.3, 0.2, 0.4, 0.4]
+    data[f"shot{shot.pk}-focus_box"] = "1, 1, 5, 5\n10, 10, 5, 5"
+    response = client.post(f"/cases/{case.token}/evidence/", data)
+    assert response.status_code == 400
+    assert "Mark one area" in response.content.decode()

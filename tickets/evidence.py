@@ -143,15 +143,22 @@ def refresh_embedded(shot: Screenshot) -> None:
 
 
 def save_edits(
-    shot: Screenshot, *, role: str, time_s: float | None, blur_boxes: list[list[float]]
+    shot: Screenshot,
+    *,
+    role: str,
+    time_s: float | None,
+    blur_boxes: list[list[float]],
+    focus_box: list[float] | None = None,
 ) -> bool:
-    """Save a screenshot's role, time and blur boxes; True if the boxes changed."""
+    """Save a screenshot's role, time, blur boxes (and focus area); True if the boxes changed."""
     blur_changed = shot.blur_boxes != blur_boxes
     shot.role, shot.time_s, shot.blur_boxes = role, time_s, blur_boxes
+    if focus_box is not None:
+        shot.focus_box = focus_box
     if blur_changed:
         refresh_embedded(shot)
     else:
-        shot.save(update_fields=["role", "time_s"])
+        shot.save(update_fields=["role", "time_s", "focus_box"])
     return blur_changed
 
 

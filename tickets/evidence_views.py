@@ -50,6 +50,7 @@ def _edit_forms(case: Case, data=None) -> list[tuple[Screenshot, ScreenshotEditF
                 "role": shot.role,
                 "time": shot.clip_time,
                 "blur_boxes": format_blur_boxes(shot.blur_boxes),
+                "focus_box": format_blur_boxes([shot.focus_box] if shot.focus_box else []),
             }
             form = ScreenshotEditForm(
                 initial=initial, clip_length_s=case.clip_length_s, prefix=prefix
@@ -70,6 +71,7 @@ def _save_edit_forms(pairs: list[tuple[Screenshot, ScreenshotEditForm]]) -> list
                 role=form.cleaned_data["role"],
                 time_s=form.cleaned_data["time"],
                 blur_boxes=form.cleaned_data["blur_boxes"],
+                focus_box=form.cleaned_data["focus_box"],
             )
         else:
             errors = "; ".join(e for field in form.errors.values() for e in field)
@@ -216,6 +218,7 @@ def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 time_s=form.cleaned_data["time"],
                 blur_boxes=form.cleaned_data["blur_boxes"],
+                focus_box=form.cleaned_data["focus_box"],
             )
             if wants_json:
                 return JsonResponse({"saved": True, "blur_boxes": len(shot.blur_boxes)})

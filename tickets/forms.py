@@ -305,6 +305,14 @@ class ScreenshotEditForm(ScreenshotTimeMixin, forms.Form):
         "left, top, width, height in percent of the image, e.g. 70, 2, 28, 6. "
         "With JavaScript on, you can also drag on the picture.",
     )
+    focus_box = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Where the failure shows (optional)",
+        help_text="One area as left, top, width, height in percent, e.g. 30, 20, 40, 40: "
+        "page 1 of the PDF shows it enlarged. With JavaScript on, choose “Mark the failure” "
+        "and drag on the picture.",
+    )
 
     def __init__(self, *args, clip_length_s: float | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -315,6 +323,15 @@ class ScreenshotEditForm(ScreenshotTimeMixin, forms.Form):
             return parse_blur_boxes(self.cleaned_data["blur_boxes"])
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+    def clean_focus_box(self) -> list[float]:
+        try:
+            boxes = parse_blur_boxes(self.cleaned_data["focus_box"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if len(boxes) > 1:
+            raise ValidationError("Mark one area where the failure shows, not several.")
+        return boxes[0] if boxes else []
 
 
 class ClipUploadForm(forms.Form):

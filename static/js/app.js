@@ -75,20 +75,39 @@
     }).filter(function (box) { return box.length === 4 && box.every(function (v) { return !isNaN(v); }); });
   }
 
-  function setUpBlurEditor(editor, onDrawn) {
+  function setUpBlurEditor(editor, onDrawn, card) {
     var textarea = document.querySelector(editor.getAttribute("data-target"));
+    var focusField = document.querySelector(editor.getAttribute("data-focus-target"));
     if (!textarea) return;
-    function draw() {
-      editor.querySelectorAll(".blur-box").forEach(function (el) { el.remove(); });
-      parseBoxes(textarea.value).forEach(function (box) {
-        var el = document.createElement("div");
-        el.className = "blur-box";
-        el.style.left = box[0] + "%";
-        el.style.top = box[1] + "%";
-        el.style.width = box[2] + "%";
-        el.style.height = box[3] + "%";
-        editor.appendChild(el);
+    // Dragging adds a blur box, or (after "Mark the failure") sets the one focus area.
+    var mode = "blur";
+    var toggle = card && card.querySelector("[data-draw-mode]");
+    var modeHelp = card && card.querySelector("[data-draw-mode-help]");
+    if (toggle && focusField) {
+      toggle.addEventListener("click", function () {
+        mode = mode === "blur" ? "focus" : "blur";
+        toggle.setAttribute("aria-pressed", mode === "focus" ? "true" : "false");
+        toggle.textContent = mode === "focus" ? "Back to blurring" : "Mark the failure";
+        if (modeHelp) {
+          modeHelp.textContent = mode === "focus"
+            ? "Dragging on the picture marks where the failure shows."
+            : "Dragging on the picture adds a blur box.";
+        }
       });
+    }
+    function place(box, className) {
+      var el = document.createElement("div");
+      el.className = className;
+      el.style.left = box[0] + "%";
+      el.style.top = box[1] + "%";
+      el.style.width = box[2] + "%";
+      el.style.height = box[3] + "%";
+      editor.appendChild(el);
+    }
+    function draw() {
+      editor.querySelectorAll(".blur-box, .focus-box").forEach(function (el) { el.remove(); });
+      parseBoxes(textarea.value).forEach(function (box) { place(box, "blur-box"); });
+      if (focusField) parseBoxes(focusField.value).slice(0, 1).forEach(function (box) { place(box, "focus-box"); });
     }
     var start = null;
     function point(event) {
@@ -111,12 +130,17 @@
       start = null;
       if (box[2] < 1 || box[3] < 1) return;
       var line = box.map(function (v) { return v.toFixed(1); }).join(", ");
-      textarea.value = textarea.value.trim() ? textarea.value.trim() + "\n" + line : line;
+      if (mode === "focus" && focusField) {
+        focusField.value = line;
+      } else {
+        textarea.value = textarea.value.trim() ? textarea.value.trim() + "\n" + line : line;
+      }
       draw();
       if (onDrawn) onDrawn();
     });
     editor.addEventListener("pointercancel", function () { start = null; });
     textarea.addEventListener("input", draw);
+    if (focusField) focusField.addEventListener("input", draw);
     draw();
   }
 
@@ -164,7 +188,7 @@
       if (dirty.has(card) && !card.contains(event.relatedTarget)) save();
     });
     var editor = card.querySelector("[data-blur-editor]");
-    if (editor) setUpBlurEditor(editor, save);
+    if (editor) setUpBlurEditor(editor, save, card);
   }
 
   function setUpShotsForm(form) {
