@@ -48,7 +48,56 @@ def start(client, case, path: Path, **extra):
     return client.post(f"/cases/{case.token}/analysis/", {"clip": upload(path), **extra})
 
 
-def finished_analysis(case, *, onset_s: float | None = 1.2, faces: int = 1) -> Analysis:
+def sample_findings() -> list[dict]:
+    """What the clip checks say of a clip with a logo and flicker, and no cut."""
+    times = [round(i / 10, 1) for i in range(30)]
+    return [
+        {
+            "slug": "temporal-flicker",
+            "check": "flicker",
+            "found": True,
+            "assessed": True,
+            "summary": "The picture flickers from 0:01.0 to 0:02.0: it gets lighter and darker "
+            "by up to 7 % from one frame to the next, where a steady scene or a smooth "
+            "camera move changes gradually.",
+            "times": times,
+            "values": [None] + [2.0 if 1.0 <= t <= 2.0 else 0.2 for t in times[1:-1]] + [None],
+            "threshold": 1.0,
+            "y_label": "Flicker (1 = threshold)",
+            "moments": [[1.0, "flicker starts"]],
+        },
+        {
+            "slug": "cross-shot-identity-inconsistency",
+            "check": "identity",
+            "found": False,
+            "assessed": False,
+            "summary": "No cut: the clip is one shot, so there is no face to compare across a cut.",
+            "times": [],
+            "values": [],
+            "threshold": 1.0,
+            "y_label": "Face difference (1 = threshold)",
+            "moments": [],
+        },
+        {
+            "slug": "paid-tier-watermark",
+            "check": "watermark",
+            "found": True,
+            "assessed": True,
+            "summary": "A logo or watermark sits in the bottom-right corner of the picture on "
+            "97 % of the frames (from 0:00 to 0:02.9). It is a fault only if your plan "
+            "promises videos without a watermark.",
+            "times": times,
+            "values": [1.8] * len(times),
+            "threshold": 1.0,
+            "y_label": "Logo match (1 = threshold)",
+            "moments": [[0.0, "logo seen"]],
+        },
+    ]
+
+
+def finished_analysis(
+    case, *, onset_s: float | None = 1.2, faces: int = 1, findings: list[dict] | None = None
+) -> Analysis:
     """A done analysis with a plausible result, without running mediapipe."""
     times = [round(i / 10, 1) for i in range(30)]
     face_results = []
@@ -68,6 +117,14 @@ def finished_analysis(case, *, onset_s: float | None = 1.2, faces: int = 1) -> A
                 "changes": ["eye spacing widened 14 %"],
                 "summary": f"Face {number}: eye spacing widened 14 % between 0:00 and 0:02.1.",
                 "at_worst": {"eye_spacing": 0.14},
+                "reference": [0.0, 0.5],
+                "not_assessed": [
+                    {
+                        "start_s": 2.4,
+                        "end_s": 2.7,
+                        "reason": "the head is turned away from the camera",
+                    }
+                ],
             }
         )
     analysis = Analysis.objects.create(
@@ -79,7 +136,12 @@ def finished_analysis(case, *, onset_s: float | None = 1.2, faces: int = 1) -> A
         worst_s=2.1 if onset_s is not None else None,
         duration_s=3.0,
         summary="Eye spacing widened 14 % between 0:00 and 0:02.1.",
-        result={"duration_s": 3.0, "main_face": 1, "faces": face_results},
+        result={
+            "duration_s": 3.0,
+            "main_face": 1,
+            "faces": face_results,
+            "findings": sample_findings() if findings is None else findings,
+        },
     )
     buffer = io.BytesIO()
     Image.new("RGB", (320, 240), (90, 80, 70)).save(buffer, "PNG")
@@ -450,6 +512,40 @@ def test_the_review_page_shows_the_drift_chart_and_the_method(client, runway):
     assert "Face drift in clip &lt;one&gt;.mp4" in page
     assert "How this was measured" in page
     assert "style=" not in page[page.index("<svg") : page.index("</svg>")]
+
+
+@pytest.mark.django_db
+def test_the_clip_checks_show_with_their_charts_and_the_failure_they_are_evidence_for(
+    client, runway
+):
+    case = make_case(runway)
+    analysis = finished_analysis(case)
+    page = client.get(f"/cases/{case.token}/analysis/{analysis.pk}/").content.decode()
+    assert "What else the clip shows by itself" in page
+    assert "Flicker: found" in page and "Corner logo or watermark: found" in page
+    assert "The face at a cut: not assessed" in page
+    assert "The picture flickers from 0:01.0 to 0:02.0" in page
+    assert "only if your plan promises videos without a watermark" in page
+    assert "Evidence for the failure" in page and "Temporal flicker" in page
+    # One chart per check that has a series, each with its own ids; the drift chart too.
+    assert page.count('aria-labelledby="check-flicker-title check-flicker-desc"') == 1
+    assert page.count('id="check-watermark-title"') == 1
+    assert page.count('id="drift-chart-title"') == 1
+    # The drift chart shades the stretch that was not assessed.
+    assert ">not assessed</text>" in page or 'fill="#eceef3"' in page
+    review = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert "Corner logo or watermark: found" in review
+
+
+@pytest.mark.django_db
+def test_the_pdf_lists_the_clip_checks_that_found_something(client, runway):
+    case = make_case(runway)
+    finished_analysis(case)
+    response = client.get(f"/cases/{case.token}/report.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    text = " ".join(text.split())
+    assert "A logo or watermark sits in the bottom-right corner" in text
+    assert "Evidence for the failure" in text
 
 
 @pytest.mark.django_db
