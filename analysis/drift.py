@@ -72,7 +72,9 @@ MIN_LEVEL_SAMPLES = 3
 FACE_POINTS = 468  # the mesh; the alignment fits these, not the irises, which follow gaze
 MAX_GAP_S = 0.5  # a longer gap without the face ends a run above the threshold
 NOTABLE = 0.02  # a change under 2 % of the eye distance is not worth a sentence
-MAX_TURN_DEG = 8.0  # as the landmark model estimates the turn; beyond it, not assessed
+MAX_TURN_DEG = 3.0  # as the landmark model estimates the turn; beyond it, not assessed
+MERGE_S = 0.35  # stretches not assessed this close together are said as one
+NOISY = 2.0  # a measure whose reference wobble is over 1 / NOISY of its tolerance is scaled
 TURNED = "the head is turned away from the camera"
 OUT_OF_PICTURE = "the face is partly out of the picture"
 
@@ -523,15 +525,40 @@ def smoothing_window(times: Array) -> int:
     return max(1, round(SMOOTHING_S / step)) | 1
 
 
+def _signed(measurements: Measurements, name: str, after: Array) -> Array:
+    """The measure ``name`` with its sign, oriented so that the change after the crossing
+    (the samples ``after``) is positive: (N,).
+
+    The sizes are distances, always positive, so noise lifts them where the change is
+    still small and the foot of a slow change would look later than it is.
+    """
+    m = MEASURES[name]
+    if m.kind == "move":
+        move = measurements.moves[name]
+        direction = np.median(move[after[: MIN_LEVEL_SAMPLES + 2]], axis=0)
+        norm = float(np.linalg.norm(direction))
+        return move @ (direction / norm) if norm > 0 else measurements.size[name]
+    if m.kind == "width":
+        values = np.sign(measurements.relative[name]) * measurements.size[name]
+    else:
+        values = measurements.levels[name]
+    sign = np.sign(np.median(values[after[: MIN_LEVEL_SAMPLES + 2]])) or 1.0
+    return sign * values
+
+
 def _stretches(times: Array, mask: Array, reason: str) -> list[Stretch]:
-    """The runs of ``mask`` as stretches of the clip."""
+    """The runs of ``mask`` as stretches of the clip; runs less than ``MERGE_S`` apart
+    are one stretch."""
     stretches, start = [], None
     for i, flag in enumerate(mask):
         if flag and start is None:
             start = i
         if start is not None and (not flag or i == len(mask) - 1):
             end = i if flag else i - 1
-            stretches.append(Stretch(float(times[start]), float(times[end]), reason))
+            if stretches and times[start] - stretches[-1].end_s <= MERGE_S:
+                stretches[-1] = Stretch(stretches[-1].start_s, float(times[end]), reason)
+            else:
+                stretches.append(Stretch(float(times[start]), float(times[end]), reason))
             start = None
     return stretches
 
@@ -574,6 +601,10 @@ def analyse_face(
     names = list(MEASURES)
     tolerances = np.array([MEASURES[name].tolerance for name in names])
     raw = np.stack([measurements.size[name] for name in names], axis=1) / tolerances
+    # A measure that wobbles far more in this clip than on the tuning clips (pupils behind
+    # glasses) counts in proportion to its own wobble, so its wobble is not drift.
+    noise = np.median(raw[in_reference], axis=0)
+    raw = raw / np.maximum(1.0, NOISY * noise)
     # Smoothing runs over the assessed frames only: a turned frame must not leak into them.
     window = smoothing_window(times[assessed])
     ratios = np.full_like(raw, np.nan)
@@ -593,8 +624,9 @@ def analyse_face(
     crossing = find_crossing(times[kept], score[kept], threshold=threshold)
     if crossing is not None:
         j = int(np.argmax(ratios[kept[crossing]]))
-        base = float(np.median(raw[in_reference, j]))
-        onset = date_change(times[kept], raw[kept, j], crossing, base=base, threshold=threshold)
+        signed = _signed(measurements, names[j], kept[crossing:]) / tolerances[j]
+        base = float(np.median(signed[in_reference]))
+        onset = date_change(times[kept], signed[kept], crossing, base=base, threshold=threshold)
     # The worst moment: the first time the score comes within 5 % of its peak, so a
     # change that reaches a plateau is shown when it got there, not at a random wobble.
     search = assessed & (times >= onset if onset is not None else True)
@@ -723,18 +755,24 @@ def describe_changes(face: FaceDrift, ratios: Array, *, limit: int = 2) -> list[
 
 
 def _not_assessed_sentence(face: FaceDrift) -> str:
-    if not face.not_assessed:
-        return ""
-    parts = []
-    for stretch in face.not_assessed[:3]:
-        when = (
-            f"at {clock(stretch.start_s)}"
-            if stretch.end_s - stretch.start_s < 0.15
-            else f"from {clock(stretch.start_s)} to {clock(stretch.end_s)}"
-        )
-        parts.append(f"{when} ({stretch.reason})")
-    more = " and at other moments" if len(face.not_assessed) > 3 else ""
-    return f" Not assessed {', '.join(parts)}{more}."
+    """ " Not assessed from 0:01 to 0:02.5 and at 0:04 (the head is turned away from the
+    camera)." for each reason, its stretches in order."""
+    by_reason: dict[str, list[Stretch]] = {}
+    for stretch in face.not_assessed:
+        by_reason.setdefault(stretch.reason, []).append(stretch)
+    sentences = []
+    for reason, stretches in by_reason.items():
+        parts = [
+            f"at {clock(s.start_s)}"
+            if s.end_s - s.start_s < 0.15
+            else f"from {clock(s.start_s)} to {clock(s.end_s)}"
+            for s in stretches[:3]
+        ]
+        if len(stretches) > 3:
+            parts.append("at other moments")
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
+        sentences.append(f" Not assessed {listed} ({reason}).")
+    return "".join(sentences)
 
 
 def summarise(face: FaceDrift) -> str:

@@ -64,6 +64,7 @@ class ClipAnalysis:
     sampled_frames: int
     faces: list[FaceResult] = field(default_factory=list)
     seconds: float = 0.0
+    sample_size: tuple[int, int] = (0, 0)  # the sampled frames' (width, height), upright
     # What the clip proves beyond drift: flicker, a face changed at a cut, a corner logo.
     findings: list[clip_checks.Finding] = field(default_factory=list)
 
@@ -159,6 +160,7 @@ def analyse_clip_file(
     if not tracker.tracks:
         raise ClipRejected(NO_FACE)
     width, height = size
+    result.sample_size = size
     tracks = [t for t in tracker.tracks if t.times[-1] - t.times[0] >= MIN_FACE_S]
     tracks.sort(key=lambda track: track.times[0])
     for track in tracks:
