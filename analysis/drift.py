@@ -34,10 +34,12 @@ is turned and whether the face is whole in the picture. For each frame:
    the face is partly out of the picture, are *not assessed*: they count for neither
    the score nor the onset, and the result says so for that stretch.
 
-The tolerances are 1.25 times the largest smoothed value seen in the clean synthetic
-clips of the tuning seeds of benchmarks/bench_drift.py (benchmarks/calibrate_drift.py
-prints them; the two sides of the face share the larger side's), never the seeds the
-benchmark reports.
+The tolerances are 1.25 times the larger of two figures from clean synthetic clips of
+tuning seeds only (benchmarks/calibrate_drift.py prints both; the two sides of the face
+share the larger side's): the largest smoothed value on the regression set's seeds 101-505
+(for the measures it had), and the 90th percentile over the clips of each clip's largest
+value on the harder set's seed 401, where compression, blur, small faces and turns make a
+few clips wobble far more (those count through the per-clip ``NOISY`` scaling instead).
 
 Sides: "A" is the side on the left of the picture, which in an unmirrored shot is the
 person's *right*; the words always name the person's side and say where it is in the
@@ -135,13 +137,13 @@ MEASURES = {
     "eye_level": _m("level", "the eyes", 0.028, EYE_A, EYE_B),
     "iris_spacing": _m("width", "the eyes", 0.019, IRIS_A, IRIS_B),
     "iris_level": _m("level", "the eyes", 0.021, IRIS_A, IRIS_B),
-    "jaw_width": _m("width", "the jaw", 0.053, JAW_A, JAW_B),
-    "nose_width": _m("width", "the nose", 0.030, NOSE_WING_A, NOSE_WING_B),
-    "mouth_width": _m("width", "the mouth", 0.030, MOUTH_CORNER_A, MOUTH_CORNER_B),
-    "eye_a_width": _m("width", "the person's right eye", 0.030, [33], [133], "a"),
-    "eye_b_width": _m("width", "the person's left eye", 0.030, [362], [263], "b"),
-    "face_width": _m("width", "the face", 0.045, EAR_A, EAR_B),
-    "face_height": _m("width", "the face", 0.045, FOREHEAD, CHIN_BOTTOM),
+    "jaw_width": _m("width", "the jaw", 0.074, JAW_A, JAW_B),
+    "nose_width": _m("width", "the nose", 0.036, NOSE_WING_A, NOSE_WING_B),
+    "mouth_width": _m("width", "the mouth", 0.041, MOUTH_CORNER_A, MOUTH_CORNER_B),
+    "eye_a_width": _m("width", "the person's right eye", 0.044, [33], [133], "a"),
+    "eye_b_width": _m("width", "the person's left eye", 0.044, [362], [263], "b"),
+    "face_width": _m("width", "the face", 0.069, EAR_A, EAR_B),
+    "face_height": _m("width", "the face", 0.108, FOREHEAD, CHIN_BOTTOM),
     "eye_a": _m("move", "the person's right eye", 0.031, EYE_A, side="a"),
     "eye_b": _m("move", "the person's left eye", 0.031, EYE_B, side="b"),
     "brow_a": _m("move", "the person's right eyebrow", 0.048, BROW_A, side="a"),
@@ -151,8 +153,8 @@ MEASURES = {
     "jaw_a": _m("move", "the jaw on the person's right", 0.045, JAW_SIDE_A, side="a"),
     "jaw_b": _m("move", "the jaw on the person's left", 0.045, JAW_SIDE_B, side="b"),
     "chin": _m("move", "the chin", 0.043, CHIN),
-    "ear_a": _m("move", "the side of the face by the person's right ear", 0.05, EAR_A, side="a"),
-    "ear_b": _m("move", "the side of the face by the person's left ear", 0.05, EAR_B, side="b"),
+    "ear_a": _m("move", "the side of the face by the person's right ear", 0.08, EAR_A, side="a"),
+    "ear_b": _m("move", "the side of the face by the person's left ear", 0.08, EAR_B, side="b"),
 }
 IRIS_MEASURES = ("iris_spacing", "iris_level")
 # Widths across the face whose two ends are the person's right and left: a change on one
@@ -602,8 +604,11 @@ def analyse_face(
     tolerances = np.array([MEASURES[name].tolerance for name in names])
     raw = np.stack([measurements.size[name] for name in names], axis=1) / tolerances
     # A measure that wobbles far more in this clip than on the tuning clips (pupils behind
-    # glasses) counts in proportion to its own wobble, so its wobble is not drift.
-    noise = np.median(raw[in_reference], axis=0)
+    # glasses) counts in proportion to its own wobble, so its wobble is not drift: the
+    # wobble is its typical change from one frame to the next, which a drift (a step or a
+    # ramp) hardly moves, and its typical level in the reference.
+    jitter = np.median(np.abs(np.diff(raw[assessed], axis=0)), axis=0)
+    noise = np.maximum(np.median(raw[in_reference], axis=0), jitter)
     raw = raw / np.maximum(1.0, NOISY * noise)
     # Smoothing runs over the assessed frames only: a turned frame must not leak into them.
     window = smoothing_window(times[assessed])

@@ -15,25 +15,29 @@ from tickets.timestamps import format_seconds, format_tenths
 ROLE_LABELS = dict(Screenshot.Role.choices)
 
 METHOD_NOTE = (
-    "How this was measured: about ten frames a second were read from the clip and "
-    "mediapipe Face Mesh placed 468 landmarks and the two irises on each face. Head "
-    "movement (turning in the picture, moving, zooming) was removed by aligning each "
+    "How this was measured: about ten frames a second were read from the clip, turned "
+    "upright, and mediapipe Face Mesh placed 468 landmarks and the two irises on each face. "
+    "Head movement (turning in the picture, moving, zooming) was removed by aligning each "
     "frame's landmarks to the face's first frame, and optical flow between the two then "
-    "showed where each landmark's pixels really went. What is left is change in the "
-    "face itself: eye spacing and eye level (from the eye outlines and from the pupils), "
-    "jaw width and the position of each eye, brow, the nose, the mouth, the jaw and the "
-    "chin, in per cent of the distance between the eyes, against the face of the first "
-    "half second. Each is divided by how much it wobbles on a steady face; the drift score "
-    "is the largest of these, so 1 is the threshold. The change counts as drift once it "
-    "stays above 1 for at least 0.3 s."
+    "showed where each landmark's pixels really went. What is left is change in the face "
+    "itself, against a steady half second near the start: widths (the eyes' spacing, each "
+    "eye, the nose, the mouth, the jaw, the face's width and height), the two eyes' level, "
+    "and the position of each eye, eyebrow, the nose, the mouth, the jaw, the chin and the "
+    "sides of the face, in per cent of the distance between the eyes. Each is divided by how "
+    "much it wobbles on a steady face; the drift score is the largest of these, so 1 is the "
+    "threshold. The change counts as drift once it stays above 1 for at least 0.3 s, and is "
+    "dated where it began to build up. Sides are the person's own: their left eye is on the "
+    "right of the picture. The clip is also checked for flicker, for a face that changes at "
+    "a cut, and for a logo fixed in a corner."
 )
 LIMITS_NOTE = (
-    "Limits: expressions (an open mouth, raised brows) and turning the head away from the"
-    " camera also move landmarks; a change within the first half second becomes part of "
-    "the reference and is not seen; where the flow cannot follow the face (a cut, a hand "
-    "in front of it, a turn of the head) the landmark model stands in, and it smooths "
-    "unusual faces, so it under-states how large a change looks. Check the frames: the "
-    "measurement points to the moment, your eyes confirm it."
+    "Limits: expressions (an open mouth, raised brows) also move landmarks; a change within "
+    "the reference half second is not seen; where the head turns away from the camera or the "
+    "face is partly out of the picture, the clip is not assessed (shaded grey on the chart); "
+    "where the flow cannot follow the face (a cut, a hand in front of it) the landmark model "
+    "stands in, and it smooths unusual faces, so it under-states how large a change looks. A "
+    "mirrored (selfie) clip swaps left and right. Check the frames: the measurement points to "
+    "the moment, your eyes confirm it."
 )
 
 
