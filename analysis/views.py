@@ -22,19 +22,11 @@ from analysis.presenting import analysis_context
 from tickets.clip_frames import ClipRejected
 from tickets.image_ingest import ImageRejected
 from tickets.models import Case
-
-
-def _get_case(token: str) -> Case:
-    case = get_object_or_404(
-        Case.objects.select_related("platform", "plan", "failure_mode"), token=token
-    )
-    if not case.may_open("evidence"):
-        raise Http404("This step is not open yet.")
-    return case
+from tickets.wizard import get_case_or_404
 
 
 def _get_analysis(token: str, pk: int) -> Analysis:
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     analysis = get_object_or_404(case.analyses, pk=pk)
     analysis.case = case
     return analysis
@@ -45,7 +37,7 @@ def _back(case: Case) -> HttpResponse:
 
 
 def start(request: HttpRequest, token: str) -> HttpResponse:
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     if request.method != "POST":  # after the lookup: an outsider learns nothing, not even 405
         return HttpResponseNotAllowed(["POST"])
     if is_ratelimited(

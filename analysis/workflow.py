@@ -20,10 +20,11 @@ from PIL import Image, ImageDraw
 
 from analysis.landmarks import NOT_INSTALLED, AnalysisUnavailable
 from analysis.models import Analysis, AnalysisFrame
+from tickets import api as tickets_api
 from tickets import clip_frames, evidence, image_ingest
 from tickets.clip_frames import ClipRejected
 from tickets.models import Case, Screenshot
-from tickets.timestamps import ClipTime, format_seconds
+from tickets.timestamps import format_seconds
 
 if TYPE_CHECKING:
     from analysis import run
@@ -141,20 +142,22 @@ def run_analysis(analysis_id: int) -> None:
 
 @contextmanager
 def _local_clip(analysis: Analysis) -> Iterator[Path]:
-    """A local path to the clip: the stored file itself, or a temporary copy of it."""
-    field = analysis.upload if analysis.upload else getattr(analysis.case, "clip", None)
-    if field is None:
-        raise ClipRejected("The clip is no longer kept with this case.")
-    field = field if analysis.upload else field.file
+    """A local path to the clip: the uploaded file itself, or the clip kept with the case."""
+    if not analysis.upload:
+        with tickets_api.open_clip(analysis.case) as kept:
+            if kept is None:
+                raise ClipRejected("The clip is no longer kept with this case.")
+            yield kept
+        return
     try:
-        local = Path(field.path)  # the file system storage: read the file where it is
+        local = Path(analysis.upload.path)  # the file system storage: read the file where it is
     except NotImplementedError:
         local = None  # object storage (S3): copy it here first
     if local is not None:
         yield local
         return
     with tempfile.NamedTemporaryFile(suffix=".clip") as copy:
-        with field.open("rb") as source:
+        with analysis.upload.open("rb") as source:
             shutil.copyfileobj(source, copy, length=1024 * 1024)
         copy.flush()
         yield Path(copy.name)
@@ -249,53 +252,38 @@ def draw_landmarks(png: bytes, faces: list[list[list[float]]]) -> bytes:
 
 def use_times(analysis: Analysis) -> None:
     """Copy the found onset and worst moment onto the case, as if typed on the generation step."""
-    case = analysis.case
     if analysis.onset_s is None or analysis.worst_s is None:
         return
-    case.first_visible_s, case.first_visible_end_s = analysis.onset_s, None
-    case.worst_s, case.worst_end_s = analysis.worst_s, None
-    case.measured_change = analysis.summary
-    if case.clip_length_s is None or case.clip_length_s < analysis.worst_s:
-        case.clip_length_s = round(analysis.duration_s or analysis.worst_s, 3)
-    typed = case.typed.get("generation")
-    if typed:
-        # The generation step shows what was last typed there; show these times instead.
-        typed.update(
-            first_visible=ClipTime(analysis.onset_s).normalised(),
-            worst=ClipTime(analysis.worst_s).normalised(),
-            clip_length=format_seconds(case.clip_length_s),
-        )
-    case.save()
+    tickets_api.set_clip_times(
+        analysis.case,
+        first_visible_s=analysis.onset_s,
+        worst_s=analysis.worst_s,
+        clip_length_s=analysis.duration_s,
+        measured_change=analysis.summary,
+    )
     analysis.accepted = True
     analysis.save(update_fields=["accepted"])
 
 
 def add_frames(analysis: Analysis, *, with_landmarks: bool) -> list[Screenshot]:
     """Add the analysis frames (start, onset, worst, end) to the case's screenshots."""
-    case = analysis.case
-    room = evidence.MAX_SCREENSHOTS - case.screenshots.count()
-    if room <= 0:
-        raise image_ingest.ImageRejected(
-            f"A case holds at most {evidence.MAX_SCREENSHOTS} screenshots."
+    frames = []
+    for frame in analysis.frames.all():
+        with frame.image.open("rb") as handle:
+            png = handle.read()
+        label = format_seconds(frame.time_s)
+        if with_landmarks and frame.landmarks:
+            png = draw_landmarks(png, frame.landmarks)
+            label += " with landmarks"
+        frames.append(
+            tickets_api.FrameImage(
+                png=png,
+                filename=f"{analysis.original_filename} at {label}.png",
+                role=frame.role,
+                time_s=frame.time_s,
+            )
         )
-    shots = []
-    with evidence.unit_of_work():  # a failed frame also removes the files of the others
-        for frame in list(analysis.frames.all())[:room]:
-            with frame.image.open("rb") as handle:
-                png = handle.read()
-            label = format_seconds(frame.time_s)
-            if with_landmarks and frame.landmarks:
-                png = draw_landmarks(png, frame.landmarks)
-                label += " with landmarks"
-            ingested = image_ingest.ingest_image(
-                png, filename=f"{analysis.original_filename} at {label}.png"
-            )
-            role = frame.role if frame.role in Screenshot.Role.values else Screenshot.Role.OTHER
-            shots.append(
-                evidence.store_screenshot(
-                    case, ingested, role=role, time_s=frame.time_s, from_clip=True
-                )
-            )
-        analysis.accepted = True
-        analysis.save(update_fields=["accepted"])
+    shots = tickets_api.add_frames(analysis.case, frames)
+    analysis.accepted = True
+    analysis.save(update_fields=["accepted"])
     return shots

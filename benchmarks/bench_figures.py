@@ -66,7 +66,7 @@ def add_reported(platform: Platform, count: int) -> None:
         Case(
             platform=platform,
             plan=plan,
-            result="defective" if i % 3 else "error",
+            outcome="defect" if i % 3 else "error",
             failure_mode=modes[i % len(modes)] if modes else None,
             count_in_figures=True,
             status=Case.Status.CLOSED,

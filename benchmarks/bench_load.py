@@ -100,7 +100,7 @@ def make_cases(count: int) -> list[str]:
         case = Case.objects.create(
             platform=runway,
             plan=plan,
-            result=Case.Result.DEFECTIVE,
+            outcome="defect",
             failure_mode=profile.failure_mode,
             symptoms=[s.text for s in profile.symptoms.all()[:2]],
             reached_step="generation",

@@ -55,7 +55,7 @@ def make_case() -> Case:
     case = Case.objects.create(
         platform=platform,
         plan=platform.plans.first(),
-        result=Case.Result.DEFECTIVE,
+        outcome="defect",
         failure_mode=platform.profiles.first().failure_mode,
         generation_id="kl_77812aa0",
         prompt="Woman in red dress smiling at the camera, professional portrait",

@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 # What a person types; everything else on the pages keeps its first or current choice.
 ANSWERS = {
     "plan_name": "",
-    "result": "defective",
+    "outcome": "defect",
     "generation_id": "",  # per case: see Answers
     "prompt": "",
     "clip_length": "5s",

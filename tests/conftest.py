@@ -7,6 +7,7 @@ from django.test import Client
 
 from platforms.knowledge_loader import load_knowledge
 from platforms.models import FailureMode, Platform
+from platforms.outcomes import Outcome
 from tickets.models import Case
 
 
@@ -75,7 +76,7 @@ def make_case(platform: Platform, *, plan: str | None = None, **fields) -> Case:
     profile = platform.profiles.select_related("failure_mode").first()
     defaults = {
         "plan": platform.plans.get(slug=plan) if plan else platform.plans.first(),
-        "result": Case.Result.DEFECTIVE,
+        "outcome": Outcome.DEFECT,
         "failure_mode": profile.failure_mode if profile else FailureMode.objects.first(),
         "symptoms": [s.text for s in profile.symptoms.all()[:2]] if profile else [],
         "generation_id": "0f8e7d6c-5b4a-4321-9abc-def012345678",

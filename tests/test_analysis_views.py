@@ -459,8 +459,8 @@ def test_the_ticket_states_the_measured_change_once_the_times_are_used(client, c
     assert "Measured in the clip" not in client.get(review).content.decode()
     client.post(f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"times": "on"})
     page = client.get(review).content.decode()
-    # Runway's free plan posts on Discord, where field names are bold.
-    assert "**Measured in the clip:** Eye spacing widened 14 % between 0:00 and 0:02.1." in page
+    # Runway's free plan posts on Discord: a short post, the measurement on a line of its own.
+    assert "\nMeasured in the clip: Eye spacing widened 14 % between 0:00 and 0:02.1." in page
 
 
 @pytest.mark.django_db
@@ -526,7 +526,7 @@ def test_the_clip_checks_show_with_their_charts_and_the_failure_they_are_evidenc
     assert "The face at a cut: not assessed" in page
     assert "The picture flickers from 0:01.0 to 0:02.0" in page
     assert "only if your plan promises videos without a watermark" in page
-    assert "Evidence for the failure" in page and "Temporal flicker" in page
+    assert "Evidence for the failure" in page and "Temporal Flicker" in page  # the catalogue term
     # One chart per check that has a series, each with its own ids; the drift chart too.
     assert page.count('aria-labelledby="check-flicker-title check-flicker-desc"') == 1
     assert page.count('id="check-watermark-title"') == 1

@@ -55,6 +55,24 @@ def test_kling_asks_for_a_start_and_end_pair_and_ticks_it_only_when_both_exist(k
 
 
 @pytest.mark.django_db
+def test_something_else_never_ticks_the_precise_failure_term(runway):
+    case = make_case(runway, failure_mode=None, own_words="The dog turns into a cat.")
+    item = next(i for i in evidence_checklist(case) if i.label == "Precise failure term")
+    assert item.present is False
+    assert "own words" in item.hint
+
+
+@pytest.mark.django_db
+def test_an_error_is_checked_for_its_own_facts_not_a_clip_time(runway):
+    case = make_case(runway, outcome="error", error_text="", attempted_at="1 Dec, 14:05")
+    items = present(evidence_checklist(case, screenshot_roles=[]))
+    assert items["The error message"] is False
+    assert items["When it happened"] is True
+    assert "Time the failure first becomes visible" not in items
+    assert "Precise failure term" not in items
+
+
+@pytest.mark.django_db
 def test_a_platform_that_wants_no_pair_is_not_asked_for_one(runway):
     labels = [item.label for item in evidence_checklist(make_case(runway))]
     assert "Screenshots of the clip's start and end" not in labels

@@ -58,10 +58,10 @@ def test_a_figure_hides_below_ten_cases_but_always_shows_its_count(client, runwa
 def test_figures_are_split_by_how_it_ended_and_by_failure_category(runway):
     for _ in range(MIN_CASES):
         reported_case(runway, resolution="no_answer")
-    reported_case(runway, result="error")
+    reported_case(runway, outcome="error")
     figures = platform_figures(runway)
     by_outcome = {f.label: f for f in figures.by_outcome}
-    defective = by_outcome["It completed, but the result is defective"]
+    defective = by_outcome["It finished, but the result is defective"]
     assert (defective.cases, defective.sent, defective.answered, defective.credited) == (
         10,
         10,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from platforms.models import Platform
-from tickets.forms import GenerationForm
+from tickets.forms import DetailsForm
 
 UUID = "0f8e7d6c-5b4a-4321-9abc-def012345678"
 
@@ -64,8 +64,8 @@ def test_what_cannot_be_an_id_is_refused_on_every_platform(slug, pasted):
     assert Platform.objects.get(slug=slug).extract_id(pasted) is None
 
 
-def form_for(platform: Platform, generation_id: str) -> GenerationForm:
-    return GenerationForm(
+def form_for(platform: Platform, generation_id: str) -> DetailsForm:
+    return DetailsForm(
         data={
             "generation_id": generation_id,
             "prompt": "p",
@@ -73,6 +73,7 @@ def form_for(platform: Platform, generation_id: str) -> GenerationForm:
             "first_visible": "1",
         },
         platform=platform,
+        outcome="defect",
     )
 
 
@@ -105,9 +106,42 @@ def test_a_link_from_a_platform_whose_links_are_unknown_says_to_copy_the_id():
     form = form_for(pika, "https://pika.art/video/abc")
     assert not form.is_valid()
     assert form.errors["generation_id"] == [
-        "AVA cannot read the Generation ID out of a Pika link yet. Open the generation and "
-        "copy the Generation ID itself."
+        "AVA cannot find the Generation ID in this link. Open the generation on Pika and "
+        "copy the Generation ID itself, or its share link."
     ]
+
+
+@pytest.mark.django_db
+def test_a_link_without_anything_id_shaped_says_to_copy_the_id(runway):
+    form = form_for(runway, "https://app.runwayml.com/video-tools/teams/me/ai-tools/abc")
+    assert not form.is_valid()
+    assert form.errors["generation_id"] == [
+        "AVA cannot find the Generation ID in this link. Open the generation on Runway and "
+        "copy the Generation ID itself, or its share link."
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://app.runwayml.com/video-tools/teams/me/assets/gen_8f2a91c4",
+        "app.runwayml.com/share/gen_8f2a91c4?utm_source=copy",
+        "https://runwayml.com/s/abc?generation=gen_8f2a91c4",
+        "https://app.runwayml.com/generations/gen_8f2a91c4/",
+    ],
+)
+def test_the_id_is_found_in_every_link_shape_the_help_tells_users_to_paste(runway, pasted):
+    # The help says the ID is in the generation's web address or share link: accept both.
+    form = form_for(runway, pasted)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["generation_id"] == "gen_8f2a91c4"
+
+
+@pytest.mark.django_db
+def test_a_link_on_another_domain_is_never_read_for_an_id(runway):
+    form = form_for(runway, "https://runwayml.com.evil.example/share/gen_8f2a91c4")
+    assert not form.is_valid()
 
 
 @pytest.mark.django_db
@@ -115,6 +149,6 @@ def test_a_luma_link_without_an_asset_id_says_so(luma):
     form = form_for(luma, "https://lumalabs.ai/dream-machine/ideas")
     assert not form.is_valid()
     assert form.errors["generation_id"] == [
-        "This link does not contain a Luma Dream Machine Asset ID. Paste the link to the "
-        "generation itself, or the Asset ID."
+        "AVA cannot find the Asset ID in this link. Open the generation on Luma Dream Machine "
+        "and copy the Asset ID itself, or its share link."
     ]

@@ -1,27 +1,32 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
 from platforms.models import FailureMode, Platform, SupportChannel
+from platforms.outcomes import Outcome
+from tickets.forms import detail_fields
 from tickets.models import Case
-from tickets.ticket_text import build_ticket, channels_for
+from tickets.ticket_text import build_ticket, channels_for, tickets_for
+from tickets.user_text import BIDI_CONTROLS
 
 FACE_MODE = "facial-landmark-regression-failure"
 PROMPT = "A news anchor sitting at a desk, looking directly into camera"
+MARKDOWN = re.compile(r"\*\*|__|`|^#+ |^> ", re.MULTILINE)
+UNSAFE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>", re.IGNORECASE)
 
 
 def unsaved_case(slug: str, plan: str, **fields) -> Case:
     platform = Platform.objects.get(slug=slug)
     profile = platform.profiles.first()
-    mode = profile.failure_mode if profile else FailureMode.objects.get(slug=FACE_MODE)
     case = Case(
         pk=42,
         platform=platform,
         plan=platform.plans.get(slug=plan),
-        result=Case.Result.DEFECTIVE,
-        failure_mode=mode,
+        outcome=Outcome.DEFECT,
+        failure_mode=profile.failure_mode if profile else FailureMode.objects.get(slug=FACE_MODE),
         symptoms=["Eyes at different heights", "Face melts over time"],
         generation_id="gen_8f2a91c4",
         prompt=PROMPT,
@@ -36,178 +41,233 @@ def unsaved_case(slug: str, plan: str, **fields) -> Case:
     return case
 
 
+def every_outcome_case(slug: str, plan: str, outcome: str) -> Case:
+    """A case with every detail field filled, as if the user had changed outcome midway."""
+    return unsaved_case(
+        slug,
+        plan,
+        outcome=outcome,
+        credits_returned=False,
+        error_text="Generation failed: internal error",
+        attempted_at="1 Dec, 14:05 CET",
+        credits_charged=25,
+        balance_before=500,
+        balance_after=475,
+        waited="3 hours",
+        spec_aspect=Case.SpecAspect.RESOLUTION if outcome == Outcome.ENTITLEMENT else "",
+        spec_expected="1080p",
+        spec_delivered="720p",
+    )
+
+
 def ticket_for(case: Case):
     channels = channels_for(case)
     return build_ticket(case, channel=channels[0] if channels else None)
 
 
+def all_tickets(**fields):
+    for platform in Platform.objects.prefetch_related("plans"):
+        for plan in platform.plans.all():
+            for outcome in Outcome.values:
+                case = every_outcome_case(platform.slug, plan.slug, outcome)
+                for name, value in fields.items():
+                    setattr(case, name, value)
+                for channel in [*channels_for(case), None]:
+                    yield case, channel, build_ticket(case, channel=channel)
+
+
 @pytest.mark.django_db
-def test_discord_ticket_text_is_exact():
+def test_the_discord_post_is_short_exact_and_asks_politely():
     ticket = ticket_for(unsaved_case("runway", "free"))
     assert ticket.channel.kind == SupportChannel.Kind.DISCORD
+    assert ticket.subject == ""
     assert ticket.as_text == (
-        "@On Call - Moderators Facial Landmark Regression Failure on Runway, asking for a review\n"
-        "\n"
-        "**Platform / plan:** Runway, Free\n"
-        "**Failure:** Facial Landmark Regression Failure\n"
-        "**Generation ID:** gen_8f2a91c4\n"
-        "**First visible at:** 0:01.2\n"
-        "**Worst at:** 0:02.5\n"
-        "**Clip length:** 0:05\n"
-        f'**Prompt:** "{PROMPT}"\n'
-        "**What I saw:**\n"
-        "- Eyes at different heights\n"
-        "- Face melts over time\n"
-        "**My notes:** The left eye slides up.\n"
-        "**Attached:** no files yet; I can send screenshots on request\n"
-        "\n"
-        "The generation completed, but this failure makes the output unusable for me. Could you "
-        "please review it and, if you find it fair, consider a goodwill credit for the credits it "
-        "used? I understand this is at your discretion.\n"
+        "@On Call - Moderators Hi! Could someone who can check generations look at this one, "
+        "please?\n"
+        "**Facial Landmark Regression Failure** on Runway (Free), Generation ID gen_8f2a91c4\n"
+        "From 0:01.2, worst at 0:02.5: Eyes at different heights; Face melts over time.\n"
+        f'Prompt: "{PROMPT}"\n'
+        "My notes: The left eye slides up.\n"
+        "Attached: nothing yet; I can send screenshots on request. Thank you!\n"
     )
+    assert len(ticket.as_text.splitlines()) <= 6
 
 
 @pytest.mark.django_db
-def test_ai_assistant_ticket_opens_short_and_puts_details_after():
+def test_the_ai_assistant_ticket_is_plain_text_with_the_details_after():
     ticket = ticket_for(
-        unsaved_case(
-            "runway",
-            "pro",
-            result=Case.Result.ERROR,
-            credits_returned=False,
-            worst_s=None,
-            observations="",
-        )
+        every_outcome_case("runway", "pro", Outcome.ERROR)
+        | _set(observations="", credits_charged=25, balance_before=None, balance_after=None)
     )
     assert ticket.channel.kind == SupportChannel.Kind.AI_ASSISTANT
     assert ticket.as_text == (
-        "Hi, I'd like a person to review a failed generation: Generation ID gen_8f2a91c4 shows a "
-        "defect I would describe as “Facial Landmark Regression Failure”.\n"
+        "Hi, I'd like a person to look at this, please. A generation on my account ended in "
+        "an error and the 25 credits it used have not come back.\n"
         "\n"
         "Details:\n"
-        "- Platform / plan: Runway, Pro\n"
+        "- Platform and plan: Runway, Pro\n"
         "- Failure: Facial Landmark Regression Failure\n"
         "- Generation ID: gen_8f2a91c4\n"
-        "- First visible at: 0:01.2\n"
-        "- Clip length: 0:05\n"
+        "- Error shown: “Generation failed: internal error”\n"
+        "- Tried at: 1 Dec, 14:05 CET\n"
+        "- Credits charged: 25\n"
+        "- Waited: 3 hours\n"
         f'- Prompt: "{PROMPT}"\n'
-        "- What I saw: Eyes at different heights; Face melts over time\n"
-        "- Attached: no files yet; I can send screenshots on request\n"
+        "- Attached: nothing yet; I can send screenshots on request\n"
         "\n"
-        "The generation ended in an error. As I understand Runway's help pages, credits come back "
-        "automatically after a generation error, but they have not come back for this one. Could "
-        "you please look into it and return the credits if that fits your policy? Thank you for "
-        "your help.\n"
+        "As I understand your help pages, credits for a failed generation come back by "
+        "themselves (within a few minutes), but they have not for this one. Could you please "
+        "look into it and return the credits if that fits your policy?\n"
     )
 
 
+class _set(dict):
+    """`case | _set(a=1)`: the case with those fields changed (reads well in a test)."""
+
+    def __ror__(self, case: Case) -> Case:
+        for name, value in self.items():
+            setattr(case, name, value)
+        return case
+
+
 @pytest.mark.django_db
-def test_in_app_support_flow_ticket_has_a_subject_and_a_body():
+def test_an_in_app_flow_has_no_subject_line_and_no_markdown():
     ticket = ticket_for(unsaved_case("dreamina", "any", plan_name="Premium"))
     assert ticket.channel.kind == SupportChannel.Kind.IN_APP_FLOW
-    assert ticket.subject == (
-        "Review request: Facial Landmark Regression Failure, Generation ID gen_8f2a91c4"
+    assert ticket.subject == ""
+    assert not ticket.as_text.startswith("Subject:")
+    assert ticket.body.startswith("Hello Dreamina support,\n\nA generation finished, but")
+    assert "Platform and plan: Dreamina, Premium\n" in ticket.body
+    assert "Reference: AVA Desk case" not in ticket.body
+    assert not MARKDOWN.search(ticket.body)
+
+
+@pytest.mark.django_db
+def test_only_an_email_or_web_form_channel_gets_a_subject_line(luma):
+    case = unsaved_case("luma", "any")
+    for kind in SupportChannel.Kind.values:
+        channel = SupportChannel(platform=luma, slug="x", name="X", kind=kind, message_limit=None)
+        ticket = build_ticket(case, channel=channel)
+        has_subject = kind in (SupportChannel.Kind.EMAIL, SupportChannel.Kind.WEB_FORM)
+        assert bool(ticket.subject) is has_subject, kind
+        assert ticket.as_text.startswith("Subject: ") is has_subject, kind
+    email = SupportChannel(platform=luma, slug="e", name="E-mail", kind="email")
+    assert build_ticket(case, channel=email).subject == (
+        "Review request: Facial Landmark Regression Failure, Asset ID gen_8f2a91c4"
     )
-    assert ticket.body == (
-        "Hello Dreamina support,\n"
-        "\n"
-        "I am writing about a completed generation with a defective result. The output has a "
-        "defect I would describe as “Facial Landmark Regression Failure”.\n"
-        "\n"
-        "Plan: Premium\n"
-        "Generation ID: gen_8f2a91c4\n"
-        "Failure: Facial Landmark Regression Failure\n"
-        "First visible at: 0:01.2\n"
-        "Worst at: 0:02.5\n"
-        "Clip length: 0:05\n"
-        f'Prompt: "{PROMPT}"\n'
-        "\n"
-        "What I saw:\n"
-        "- Eyes at different heights\n"
-        "- Face melts over time\n"
-        "\n"
-        "In my own words: The left eye slides up.\n"
-        "\n"
-        "Attached: no files yet; I can send screenshots on request\n"
-        "\n"
-        "The generation completed, but this failure makes the output unusable for me. Could you "
-        "please review it and, if you find it fair, consider a goodwill credit for the credits it "
-        "used? I understand this is at your discretion.\n"
-        "\n"
-        "Thank you.\n"
-        "Reference: AVA Desk case AVA-261122-00042\n"
-    )
-    assert ticket.as_text.startswith(f"Subject: {ticket.subject}\n\nHello Dreamina support,")
 
 
 @pytest.mark.django_db
-def test_an_unknown_channel_gets_a_general_support_message_with_an_unstated_plan():
-    ticket = ticket_for(unsaved_case("kling", "any"))
-    assert ticket.channel.kind == SupportChannel.Kind.UNKNOWN
-    assert ticket.subject.startswith("Review request: Identity Coherence Failure")
-    assert "Plan: not stated\n" in ticket.body
-    assert "Hello Kling AI support," in ticket.body
+def test_no_ticket_outside_discord_carries_markdown():
+    checked = 0
+    for case, channel, ticket in all_tickets(prompt="A **bold** prompt"):
+        if channel and channel.kind == SupportChannel.Kind.DISCORD:
+            continue
+        text = ticket.as_text.replace("**bold**", "")  # the user's own prompt, quoted
+        assert not MARKDOWN.search(text), (case.platform, case.outcome, channel, text)
+        checked += 1
+    assert checked > 20
 
 
 @pytest.mark.django_db
-def test_luma_tickets_say_asset_id():
-    ticket = ticket_for(unsaved_case("luma", "any"))
-    assert "Asset ID: gen_8f2a91c4" in ticket.body
-    assert "Generation ID" not in ticket.as_text
+def test_mass_and_role_mentions_never_reach_a_discord_post_unneutralised():
+    hostile = "Ping @everyone and @here and <@&123456> and <@789> and <@!42> @EveryOne"
+    discord_tickets = 0
+    for _, channel, ticket in all_tickets(
+        prompt=hostile,
+        observations=hostile,
+        error_text=hostile,
+        own_words=hostile,
+        plan_name="@here",
+        symptoms=["@everyone sees it"],
+    ):
+        if channel and channel.kind == SupportChannel.Kind.DISCORD:
+            discord_tickets += 1
+            assert not UNSAFE_MENTION.search(ticket.as_text), ticket.as_text
+            assert "@\u200beveryone" in ticket.as_text
+            # The channel's own mention, from the knowledge base, is kept.
+            assert ticket.as_text.startswith("@On Call - Moderators ")
+    assert discord_tickets >= 5
 
 
 @pytest.mark.django_db
-def test_discord_ticket_never_exceeds_2000_characters():
-    long_prompt = "A woman smiling at the camera in warm light " * 500
-    long_notes = "Her face melts and her eyes drift apart. " * 500
-    assert len(long_prompt) > 20_000 and len(long_notes) > 20_000
+def test_no_bidi_control_character_reaches_any_ticket():
+    evil = "A cat\u202eesrever\u202c on a sofa \u2066x\u2069 \u200f"
+    for case, channel, ticket in all_tickets(
+        prompt=evil, observations=evil, error_text=evil, plan_name="Pro\u202e", own_words=evil
+    ):
+        assert not set(ticket.as_text) & set(BIDI_CONTROLS), (case.outcome, channel)
+
+
+@pytest.mark.django_db
+def test_every_ticket_uses_one_line_ending():
+    for _, _, ticket in all_tickets(observations="line one\r\nline two\rline three"):
+        assert "\r" not in ticket.as_text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outcome", Outcome.values)
+def test_each_outcomes_ticket_has_only_that_outcomes_fields(outcome):
+    labels = {
+        "error_text": ("Error shown:", "Message shown:", "The page shows:"),
+        "attempted_at": ("Tried at:", "Blocked at:", "Started at:"),
+        "credits_charged": ("Credits charged:",),
+        "balance_before": ("Credit balance:",),
+        "waited": ("Waited:",),
+        "spec_expected": ("Promised:",),
+        "spec_delivered": ("Delivered:",),
+        "prompt": ("Prompt:",),
+        "clip_length": ("Clip length:",),
+        "first_visible": ("First visible at:",),
+        "worst": ("Worst at:",),
+    }
+    case = every_outcome_case("luma", "any", outcome)
+    asked = detail_fields(outcome, case.platform)
+    text = ticket_for(case).as_text
+    for name, names in labels.items():
+        shown = any(label in text for label in names)
+        assert shown is (name in asked), (outcome, name, text)
+    if outcome != Outcome.DEFECT:
+        assert "What I saw" not in text and "Eyes at different heights" not in text
+
+
+@pytest.mark.django_db
+def test_something_else_is_an_honest_ticket_in_the_users_words_with_no_term():
     case = unsaved_case(
         "runway",
-        "free",
-        prompt=long_prompt,
-        observations=long_notes,
-        first_visible_end_s=1.9,
-        worst_end_s=3.0,
+        "pro",
+        failure_mode=None,
+        symptoms=[],
+        own_words="The dog turns into a cat at 0:03.",
     )
-    ticket = ticket_for(case)
-    assert len(ticket.as_text) <= 2000
-    assert len(ticket.as_text) > 1900  # shortened just enough, not emptied
-    for kept in [
-        "Facial Landmark Regression Failure",
-        "gen_8f2a91c4",
-        "0:01.2–0:01.9",
-        "0:02.5–0:03",
-        "@On Call - Moderators",
-        "goodwill credit",
-    ]:
-        assert kept in ticket.as_text
-    assert '…"' in ticket.as_text  # the prompt visibly shortened
-    assert "**My notes:** Her face melts" in ticket.as_text
-    notes_line = next(line for line in ticket.body.splitlines() if line.startswith("**My notes"))
-    assert notes_line.endswith("…")
+    text = ticket_for(case).as_text
+    assert "What went wrong, in my words: The dog turns into a cat at 0:03." in text
+    assert "Failure:" not in text
+    assert "Facial" not in text and "face" not in text.lower()
 
 
 @pytest.mark.django_db
-def test_a_short_discord_ticket_is_not_shortened():
-    ticket = ticket_for(unsaved_case("runway", "free"))
-    assert "…" not in ticket.as_text
+@pytest.mark.parametrize("outcome", Outcome.values)
+def test_no_ticket_promises_or_claims_a_refund(outcome):
+    for case, channel, ticket in all_tickets():
+        if case.outcome != outcome:
+            continue
+        text = ticket.as_text.lower()
+        for word in ["guarantee", "owed", "entitled", "refund is due", "must refund"]:
+            assert word not in text, (case.platform, channel, word)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("result", [Case.Result.ERROR, Case.Result.DEFECTIVE])
-def test_no_ticket_promises_or_claims_a_refund(result):
-    for platform in Platform.objects.prefetch_related("plans"):
-        for plan in platform.plans.all():
-            case = unsaved_case(platform.slug, plan.slug, result=result, credits_returned=False)
-            for channel in [*channels_for(case), None]:
-                text = build_ticket(case, channel=channel).as_text.lower()
-                for word in ["guarantee", "owed", "entitled", "refund is due", "must refund"]:
-                    assert word not in text, (platform, plan, channel, word)
-                assert "review" in text
+def test_a_moderation_ticket_never_advises_resubmitting():
+    for case, _, ticket in all_tickets():
+        if case.outcome == Outcome.MODERATION:
+            text = ticket.as_text.lower()
+            assert "have not resubmitted" in text
+            assert "try again" not in text and "resubmit it" not in text
 
 
 @pytest.mark.django_db
-def test_ticket_names_every_required_fact_for_every_channel():
+def test_a_defect_ticket_names_every_required_fact_for_every_channel():
     for platform in Platform.objects.prefetch_related("plans"):
         for plan in platform.plans.all():
             case = unsaved_case(platform.slug, plan.slug)
@@ -228,22 +288,48 @@ def test_ticket_names_every_required_fact_for_every_channel():
 
 
 @pytest.mark.django_db
+def test_the_discord_post_never_exceeds_2000_characters():
+    long_prompt = "A woman smiling at the camera in warm light " * 500
+    long_notes = "Her face melts and her eyes drift apart. " * 500
+    case = unsaved_case(
+        "runway",
+        "free",
+        prompt=long_prompt,
+        observations=long_notes,
+        first_visible_end_s=1.9,
+        worst_end_s=3.0,
+    )
+    ticket = ticket_for(case)
+    assert 1900 < len(ticket.as_text) <= 2000
+    for kept in ["Facial Landmark Regression Failure", "gen_8f2a91c4", "0:01.2–0:01.9"]:
+        assert kept in ticket.as_text
+    assert '…"' in ticket.as_text  # the prompt visibly shortened
+    notes_line = next(line for line in ticket.body.splitlines() if line.startswith("My notes"))
+    assert notes_line.endswith("…")
+
+
+@pytest.mark.django_db
 def test_ticket_text_is_plain_text_not_html_escaped():
     case = unsaved_case("runway", "pro", prompt='He says "hi" & <waves>')
     assert 'He says "hi" & <waves>' in ticket_for(case).as_text
 
 
 @pytest.mark.django_db
-def test_a_measured_change_follows_the_prompt_in_every_ticket_kind():
-    measured = "Eye spacing widened 14 % between 0:00 and 0:02.1."
-    lines = {
-        ("runway", "free"): f"**Measured in the clip:** {measured}",
-        ("runway", "unlimited"): f"- Measured in the clip: {measured}",
-        ("dreamina", "any"): f"Measured in the clip: {measured}",
-    }
-    for (slug, plan), line in lines.items():
+def test_a_measured_change_follows_the_prompt_in_plain_tickets():
+    measured = "The left eye moved down by about a tenth of the distance between the eyes."
+    for slug, plan, line in [
+        ("runway", "pro", f"- Measured in the clip: {measured}"),
+        ("dreamina", "any", f"Measured in the clip: {measured}"),
+    ]:
         text = ticket_for(unsaved_case(slug, plan, measured_change=measured)).as_text
-        prompt_line = next(row for row in text.splitlines() if f'"{PROMPT}"' in row)
-        following = text.splitlines()[text.splitlines().index(prompt_line) + 1]
-        assert following == line, (slug, plan)
+        rows = text.splitlines()
+        prompt_row = next(i for i, row in enumerate(rows) if f'"{PROMPT}"' in row)
+        assert rows[prompt_row + 1] == line, (slug, plan)
         assert measured not in ticket_for(unsaved_case(slug, plan)).as_text
+
+
+@pytest.mark.django_db
+def test_the_review_builds_one_ticket_per_channel_and_a_general_one_when_none_is_known():
+    case = unsaved_case("runway", "free")
+    assert [t.channel for t in tickets_for(case)] == channels_for(case)
+    assert len(tickets_for(unsaved_case("kling", "any"))) == 1

@@ -1,19 +1,26 @@
 from __future__ import annotations
 
+import html as html_lib
 import io
 import re
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from platforms.models import Symptom
+from platforms.outcomes import Outcome
 from tests.conftest import make_case
+from tickets import wizard
+from tickets.catalogue import defect_catalogue
+from tickets.forms import DETAIL_FIELDS
 from tickets.models import Case
+from tickets.user_text import BIDI_CONTROLS
 
 
-def textarea(html: str) -> str:
-    return re.search(r"<textarea[^>]*class=\"ticket-text\"[^>]*>(.*?)</textarea>", html, re.S)[1]
+def textarea(page: str) -> str:
+    found = re.search(r"<textarea[^>]*class=\"ticket-text\"[^>]*>(.*?)</textarea>", page, re.S)
+    return html_lib.unescape(found[1])
 
 
 def png_upload(name: str, size: tuple[int, int] = (64, 48)) -> SimpleUploadedFile:
@@ -27,37 +34,41 @@ def start_case(client, platform, plan="free", **extra) -> str:
         "/escalate/",
         {"platform": platform.pk, "plan": platform.plans.get(slug=plan).pk, **extra},
     )
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"].endswith("/outcome/")
     return response["Location"].rsplit("/", 2)[0] + "/"
 
 
+def form_fields(page: str) -> set[str]:
+    found = re.findall(r'<(?:input|textarea|select)[^>]*\bname="(\w+)"', page)
+    return set(found) - {"csrfmiddlewaretoken"}
+
+
+def symptom_keys(platform, mode_slug: str, count: int = 2) -> list[str]:
+    rows = defect_catalogue(platform).symptoms
+    return [key for key, _, mode in rows if mode.slug == mode_slug][:count]
+
+
+GENERATION = {
+    "generation_id": "  gen_8f2a91c4  ",
+    "prompt": "A news anchor sitting at a desk, looking directly into camera",
+    "clip_length": "5s",
+    "first_visible": "1.2s",
+    "worst": "0:02-0:03",
+    "observations": "The left eye slides up.",
+}
+
+
 @pytest.mark.django_db
-def test_a_whole_case_can_be_completed_with_plain_form_posts(client, runway):
+def test_a_whole_defect_case_can_be_completed_with_plain_form_posts(client, runway):
     case_url = start_case(client, runway)
-    assert client.post(case_url + "result/", {"result": "defective"})["Location"].endswith(
-        "/symptoms/"
-    )
-    symptoms = Symptom.objects.filter(profile__platform=runway)[:2]
-    response = client.post(
-        case_url + "symptoms/",
-        {
-            "symptoms": [s.pk for s in symptoms],
-            "failure_mode": "facial-landmark-regression-failure",
-        },
-    )
+    response = client.post(case_url + "outcome/", {"outcome": "defect"})
+    assert response["Location"].endswith("/failure/")
+    keys = symptom_keys(runway, "facial-landmark-regression-failure")
+    # No term ticked by hand: the best match of the symptoms is the one saved.
+    response = client.post(case_url + "failure/", {"symptoms": keys, "action": "save"})
     assert response["Location"].endswith("/generation/")
-    response = client.post(
-        case_url + "generation/",
-        {
-            "generation_id": "  gen_8f2a91c4  ",
-            "prompt": "A news anchor sitting at a desk, looking directly into camera",
-            "clip_length": "5s",
-            "first_visible": "1.2s",
-            "worst": "0:02-0:03",
-        },
-    )
-    assert response["Location"].endswith("/notes/")
-    response = client.post(case_url + "notes/", {"observations": "The left eye slides up."})
+    response = client.post(case_url + "generation/", GENERATION)
     assert response["Location"].endswith("/evidence/")
     response = client.post(
         case_url + "evidence/",
@@ -72,47 +83,111 @@ def test_a_whole_case_can_be_completed_with_plain_form_posts(client, runway):
     response = client.post(case_url + "evidence/", {"action": "continue"})
     assert response["Location"].endswith("/review/")
 
-    html = client.get(case_url + "review/").content.decode()
-    ticket = textarea(html)
+    page = client.get(case_url + "review/").content.decode()
+    ticket = textarea(page)
     for expected in [
-        "Facial Landmark Regression Failure",
-        "Generation ID:** gen_8f2a91c4",
-        "First visible at:** 0:01.2",
-        "Worst at:** 0:02–0:03",
-        "Clip length:** 0:05",
+        "**Facial Landmark Regression Failure** on Runway (Free), Generation ID gen_8f2a91c4",
+        "From 0:01.2, worst at 0:02–0:03",
         "A news anchor sitting at a desk",
-        symptoms[0].text,
         "The left eye slides up.",
         "@On Call - Moderators",
         "1 screenshot (failure first visible at 0:01.2)",
         "evidence report AVA-",
     ]:
-        assert expected in ticket
+        assert expected in ticket, expected
     case = Case.objects.get()
+    assert case.failure_mode.slug == "facial-landmark-regression-failure"
     assert (case.first_visible_s, case.worst_s, case.worst_end_s) == (1.2, 2.0, 3.0)
     assert case_url.rstrip("/").endswith(case.token)
 
 
 @pytest.mark.django_db
-def test_a_case_starts_prefilled_from_a_reference_page(client, kling):
-    html = client.get("/escalate/?platform=kling&failure=identity-coherence-failure").content
-    assert re.search(rf'name="platform" value="{kling.pk}"[^>]*checked', html.decode())
-    assert 'name="failure" value="identity-coherence-failure"' in html.decode()
-    case_url = start_case(client, kling, plan="any", failure="identity-coherence-failure")
-    case = Case.objects.get()
-    assert case.failure_mode.slug == "identity-coherence-failure"
-    client.post(case_url + "result/", {"result": "defective"})
-    html = client.get(case_url + "symptoms/").content.decode()
-    assert 'value="identity-coherence-failure"' in html
-    assert re.search(r'value="identity-coherence-failure"[^>]*checked', html)
+def test_an_error_skips_what_went_wrong_and_asks_only_for_the_errors_facts(client, luma):
+    case_url = start_case(client, luma, plan="any")
+    response = client.post(case_url + "outcome/", {"outcome": "error", "credits_returned": "no"})
+    assert response["Location"].endswith("/generation/")
+    assert client.get(case_url + "failure/")["Location"].endswith("/generation/")
+    page = client.get(case_url + "generation/").content.decode()
+    names = form_fields(page)
+    assert names == set(DETAIL_FIELDS[Outcome.ERROR])
+    assert "first_visible" not in names
+    assert "What went wrong" not in page  # not in the progress bar either
 
 
 @pytest.mark.django_db
-def test_a_plan_of_another_platform_is_refused(client, runway, luma):
-    response = client.post("/escalate/", {"platform": runway.pk, "plan": luma.plans.first().pk})
-    assert response.status_code == 200
-    assert "is not a Runway plan" in response.content.decode()
-    assert not Case.objects.exists()
+@pytest.mark.parametrize("outcome", Outcome.values)
+def test_the_generation_step_asks_only_what_the_outcome_needs(client, runway, outcome):
+    case = make_case(runway, outcome=outcome, reached_step="generation")
+    page = client.get(f"/cases/{case.token}/generation/").content.decode()
+    names = form_fields(page)
+    assert names == set(DETAIL_FIELDS[outcome])
+
+
+@pytest.mark.django_db
+def test_the_outcome_step_shows_each_branch_only_for_its_choice(client, runway):
+    case_url = start_case(client, runway)
+    page = client.get(case_url + "outcome/").content.decode()
+    for outcome in Outcome.values:
+        assert f'class="branch branch-{outcome}"' in page
+    # The rule that hides every branch but the chosen one, with no JavaScript.
+    css = (settings.BASE_DIR / "static" / "css" / "app.css").read_text()
+    assert ".branch { display: none;" in css
+    assert ".outcome-form:has(input[name=outcome][value=error]:checked) .branch-error" in css
+
+
+@pytest.mark.django_db
+def test_credits_that_came_back_stop_the_wizard_with_nothing_to_escalate(client, runway):
+    case_url = start_case(client, runway)
+    response = client.post(case_url + "outcome/", {"outcome": "error", "credits_returned": "yes"})
+    assert response["Location"].endswith("/outcome/")
+    page = client.get(case_url + "outcome/").content.decode()
+    assert "nothing to escalate" in page
+    assert "help.runwayml.com" in page
+    assert client.get(case_url + "generation/")["Location"].endswith("/outcome/")
+
+
+@pytest.mark.django_db
+def test_an_error_needs_to_say_whether_credits_came_back(client, runway):
+    case_url = start_case(client, runway)
+    response = client.post(case_url + "outcome/", {"outcome": "error"})
+    assert "Tell us whether the credits came back." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_single_best_match_is_pre_selected(client, kling):
+    case = make_case(kling, reached_step="failure", failure_mode=None, symptoms=[])
+    keys = symptom_keys(kling, "identity-coherence-failure", 1)
+    response = client.post(
+        f"/cases/{case.token}/failure/",
+        {"symptoms": keys, "action": "suggest"},
+        HTTP_HX_REQUEST="true",
+    )
+    fragment = response.content.decode()
+    assert 'id="terms"' in fragment and "<form" not in fragment
+    checked = re.findall(r'name="failure_mode" value="([\w-]+)"[^>]*checked', fragment)
+    assert checked == ["identity-coherence-failure"]
+    assert "Best match" in fragment
+    # Without JavaScript the whole page comes back, the same term ticked.
+    page = client.post(
+        f"/cases/{case.token}/failure/", {"symptoms": keys, "action": "suggest"}
+    ).content.decode()
+    assert re.findall(r'name="failure_mode" value="([\w-]+)"[^>]*checked', page) == [
+        "identity-coherence-failure"
+    ]
+
+
+@pytest.mark.django_db
+def test_something_else_needs_the_users_words_and_drafts_no_term(client, runway):
+    case = make_case(runway)
+    url = f"/cases/{case.token}/failure/"
+    page = client.post(url, {"failure_mode": "something-else", "own_words": ""}).content.decode()
+    assert "Describe what went wrong in a few words." in page
+    client.post(url, {"failure_mode": "something-else", "own_words": "The dog turns into a cat."})
+    case.refresh_from_db()
+    assert case.failure_mode is None and case.own_words == "The dog turns into a cat."
+    ticket = textarea(client.get(f"/cases/{case.token}/review/").content.decode())
+    assert "The dog turns into a cat." in ticket
+    assert "Facial" not in ticket
 
 
 @pytest.mark.django_db
@@ -126,12 +201,9 @@ def test_a_validation_error_keeps_everything_typed_even_after_a_reload(client, r
         "first_visible": "0:09",
         "worst": "",
     }
-    response = client.post(url, typed)
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Enter the Generation ID." in html
-    assert "0:09 is after the end of your 5 s clip." in html
-    assert "My long prompt" in html
+    page = client.post(url, typed).content.decode()
+    assert "Enter the Generation ID." in page
+    assert "0:09 is after the end of your 5 s clip." in page
     reloaded = client.get(url).content.decode()
     assert "My long prompt" in reloaded
     assert 'value="0:09"' in reloaded
@@ -139,38 +211,52 @@ def test_a_validation_error_keeps_everything_typed_even_after_a_reload(client, r
 
 
 @pytest.mark.django_db
-def test_the_live_preview_autosaves_what_was_typed(client, luma):
+def test_a_refused_steps_preview_shows_what_was_typed(client, runway):
+    case = make_case(runway, reached_step="generation", generation_id="", prompt="")
+    url = f"/cases/{case.token}/generation/"
+    typed = {
+        "generation_id": "gen_55aa77bb",
+        "prompt": "Typed and valid",
+        "clip_length": "5",
+        "first_visible": "0:09",  # refused: after the end
+    }
+    for page in [client.post(url, typed).content.decode(), client.get(url).content.decode()]:
+        preview = re.search(r'id="ticket-preview".*?</pre>', page, re.S)[0]
+        assert "gen_55aa77bb" in preview
+        assert "Typed and valid" in preview
+        assert "(not given yet)" not in preview.split("Prompt")[0]
+
+
+@pytest.mark.django_db
+def test_the_live_preview_never_writes_the_draft(client, luma):
     case = make_case(luma, reached_step="generation", generation_id="", prompt="")
     response = client.post(
         f"/cases/{case.token}/preview/",
         {
             "generation_id": "https://lumalabs.ai/dream-machine/creations/0f8e7d6c-5b4a-4321-9abc-def012345678",
             "prompt": "Typed but not submitted",
-            "clip_length": "",
-            "first_visible": "",
         },
         HTTP_HX_REQUEST="true",
     )
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "<html" not in html
-    assert "Asset ID: 0f8e7d6c-5b4a-4321-9abc-def012345678" in html
-    assert "Typed but not submitted" in html
-    reloaded = client.get(f"/cases/{case.token}/generation/").content.decode()
-    assert "Typed but not submitted" in reloaded
-    assert "errorlist" not in reloaded
+    fragment = response.content.decode()
+    assert response.status_code == 200 and "<html" not in fragment
+    assert "Asset ID gen" not in fragment and "0f8e7d6c-5b4a-4321-9abc-def012345678" in fragment
+    assert "Typed but not submitted" in fragment
+    case.refresh_from_db()
+    assert case.prompt == "" and "generation" not in case.typed
 
 
 @pytest.mark.django_db
-def test_notes_are_saved_as_they_are_typed(client, runway, outsider):
-    case = make_case(runway, reached_step="notes", observations="")
-    url = f"/cases/{case.token}/notes/autosave/"
-    assert outsider.post(f"/cases/{'A' * 24}/notes/autosave/", {}).status_code == 404
-    response = client.post(url, {"observations": "Half a sentence"}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 204
-    page = client.get(f"/cases/{case.token}/notes/").content.decode()
-    assert "Half a sentence" in page
-    assert 'hx-post="/cases/' in page and "/notes/autosave/" in page
+def test_a_preview_arriving_after_the_submit_keeps_the_submitted_values(client, runway):
+    case = make_case(runway, reached_step="generation")
+    submitted = {**GENERATION, "prompt": "The submitted prompt"}
+    assert client.post(f"/cases/{case.token}/generation/", submitted).status_code == 302
+    # The preview of a keystroke before the submit, arriving late.
+    client.post(f"/cases/{case.token}/preview/", {**submitted, "prompt": "The submitted promp"})
+    case.refresh_from_db()
+    assert case.prompt == "The submitted prompt"
+    page = client.get(f"/cases/{case.token}/generation/").content.decode()
+    assert "The submitted prompt</textarea>" in page
 
 
 @pytest.mark.django_db
@@ -178,74 +264,97 @@ def test_timestamps_are_shown_back_normalised(client, runway):
     case = make_case(runway, reached_step="generation")
     client.post(
         f"/cases/{case.token}/generation/",
-        {
-            "generation_id": "gen_8f2a91c4",
-            "prompt": "p",
-            "clip_length": "00:00:05",
-            "first_visible": "1.2",
-            "worst": "2s–4s",
-        },
+        {**GENERATION, "clip_length": "00:00:05", "first_visible": "1.2", "worst": "2s–4s"},
     )
-    html = client.get(f"/cases/{case.token}/generation/").content.decode()
-    assert 'value="0:01.2"' in html
-    assert 'value="0:02–0:04"' in html
-    assert 'value="0:05"' in html
+    page = client.get(f"/cases/{case.token}/generation/").content.decode()
+    assert 'value="0:01.2"' in page
+    assert 'value="0:02–0:04"' in page
+    assert 'value="0:05"' in page
 
 
 @pytest.mark.django_db
-def test_an_error_whose_credits_came_back_is_not_escalated(client, runway):
-    case_url = start_case(client, runway)
-    response = client.post(case_url + "result/", {"result": "error", "credits_returned": "yes"})
-    assert response["Location"].endswith("/result/")
-    html = client.get(case_url + "result/").content.decode()
-    assert "nothing to escalate" in html
-    assert "help.runwayml.com" in html
-    assert client.get(case_url + "symptoms/")["Location"].endswith("/result/")
+def test_bidi_controls_and_carriage_returns_never_reach_the_case(client, runway):
+    case = make_case(runway, reached_step="generation")
+    client.post(
+        f"/cases/{case.token}/generation/",
+        {**GENERATION, "prompt": "a\u202eb\u2066c", "observations": "one\r\ntwo"},
+    )
+    case.refresh_from_db()
+    assert case.prompt == "abc" and case.observations == "one\ntwo"
+    page = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert not set(page) & set(BIDI_CONTROLS)
 
 
 @pytest.mark.django_db
-def test_an_error_result_needs_to_say_whether_credits_came_back(client, runway):
-    case_url = start_case(client, runway)
-    response = client.post(case_url + "result/", {"result": "error"})
-    assert "Tell us whether the credits came back." in response.content.decode()
+def test_the_txt_download_is_the_copied_text_byte_for_byte(client, runway):
+    case = make_case(runway, observations="line one\r\nline two")
+    page = client.get(f"/cases/{case.token}/review/").content.decode()
+    download = client.get(f"/cases/{case.token}/ticket.txt").content
+    assert download == textarea(page).encode()
+    assert b"\r" not in download
+
+
+@pytest.mark.django_db
+def test_the_review_page_names_sources_readably_and_lists_only_files_to_attach(client, runway):
+    case = make_case(runway, plan="pro")
+    page = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert "seed:" not in page
+    attach = re.search(r"<h3>What to attach</h3>(.*?)</div>", page, re.S)[1]
+    assert "Generation ID" not in attach and "timestamp" not in attach.lower()
+    assert "No files yet" in attach
+
+
+@pytest.mark.django_db
+def test_every_aria_describedby_points_at_an_element_on_the_page(client, runway):
+    case = make_case(runway, reached_step="review")
+    urls = ["/escalate/"] + [f"/cases/{case.token}/{s.slug}/" for s in wizard.route(case)]
+    for url in urls:
+        page = client.get(url).content.decode()
+        ids = set(re.findall(r'\bid="([^"]+)"', page))
+        for described in re.findall(r'aria-describedby="([^"]+)"', page):
+            for target in described.split():
+                assert target in ids, (url, target)
 
 
 @pytest.mark.django_db
 def test_a_later_step_cannot_be_opened_before_the_earlier_ones(client, runway):
     case_url = start_case(client, runway)
-    assert client.get(case_url + "review/")["Location"].endswith("/result/")
-    assert client.get(case_url + "review/ticket.txt").status_code == 404
+    assert client.get(case_url + "review/")["Location"].endswith("/outcome/")
+    assert client.get(case_url + "ticket.txt").status_code == 404
+    assert client.get(case_url + "nonsense/").status_code == 404
 
 
 @pytest.mark.django_db
 def test_changing_platform_clears_symptoms_of_the_old_one(client, runway, kling):
     case = make_case(runway)
-    client.post(
-        f"/cases/{case.token}/platform/",
-        {
-            "platform": kling.pk,
-            "plan": kling.plans.get(slug="any").pk,
-        },
-    )
+    plan = kling.plans.get(slug="any").pk
+    client.post(f"/cases/{case.token}/platform/", {"platform": kling.pk, "plan": plan})
     case.refresh_from_db()
     assert case.platform == kling
-    assert case.symptoms == []
-    assert case.failure_mode is None
+    assert case.symptoms == [] and case.failure_mode is None
 
 
 @pytest.mark.django_db
-def test_symptoms_suggest_the_matching_failure_term(client, kling):
-    case = make_case(kling, reached_step="symptoms", failure_mode=None, symptoms=[])
-    symptom = Symptom.objects.filter(profile__platform=kling).first()
-    response = client.post(
-        f"/cases/{case.token}/symptoms/",
-        {"symptoms": [symptom.pk], "action": "suggest"},
-        HTTP_HX_REQUEST="true",
+def test_a_case_starts_prefilled_from_a_reference_page(client, kling):
+    page = client.get("/escalate/?platform=kling&failure=identity-coherence-failure").content
+    assert re.search(rf'name="platform" value="{kling.pk}"[^>]*checked', page.decode())
+    case_url = start_case(client, kling, plan="any", failure="identity-coherence-failure")
+    case = Case.objects.get()
+    assert case.failure_mode.slug == "identity-coherence-failure"
+    assert re.search(
+        r'value="defect"[^>]*checked', client.get(case_url + "outcome/").content.decode()
     )
-    html = response.content.decode()
-    assert 'id="suggestions"' in html
-    assert "Identity Coherence Failure" in html
-    assert "<form" not in html
+    client.post(case_url + "outcome/", {"outcome": "defect"})
+    failure = client.get(case_url + "failure/").content.decode()
+    assert re.search(r'value="identity-coherence-failure"[^>]*checked', failure)
+
+
+@pytest.mark.django_db
+def test_a_plan_of_another_platform_is_refused(client, runway, luma):
+    response = client.post("/escalate/", {"platform": runway.pk, "plan": luma.plans.first().pk})
+    assert response.status_code == 200
+    assert "is not a Runway plan" in response.content.decode()
+    assert not Case.objects.exists()
 
 
 @pytest.mark.django_db
@@ -260,29 +369,28 @@ def test_the_ticket_downloads_as_text(client, runway):
 @pytest.mark.django_db
 def test_the_review_page_shows_the_private_link_and_how_to_submit(client, runway):
     case = make_case(runway, plan="pro")
-    html = client.get(f"/cases/{case.token}/review/").content.decode()
-    assert f"http://testserver/cases/{case.token}/" in html
-    assert "Bookmark it" in html
-    assert "help widget" in html
-    assert "Copy ticket" in html
+    page = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert f"http://testserver/cases/{case.token}/" in page
+    assert "Bookmark it" in page
+    assert "help widget" in page
+    assert "Copy ticket" in page
 
 
 @pytest.mark.django_db
 def test_user_text_is_escaped_on_the_review_page(client, runway):
     case = make_case(runway, prompt='<script>alert("x")</script>', observations="<img src=x>")
-    html = client.get(f"/cases/{case.token}/review/").content.decode()
-    assert '<script>alert("x")</script>' not in html
-    assert "&lt;script&gt;" in html
-    assert "<img src=x>" not in html
+    page = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;" in page
+    assert "<img src=x>" not in page
 
 
 CASE_PATHS = [
     "",
     "platform/",
-    "result/",
-    "symptoms/",
+    "outcome/",
+    "failure/",
     "generation/",
-    "notes/",
     "evidence/",
     "review/",
     "ticket.txt",
@@ -339,16 +447,16 @@ def test_an_outsiders_own_case_does_not_open_someone_elses_screenshot(
 def test_an_outsider_gets_404_when_posting_to_a_guessed_case(outsider, runway):
     make_case(runway)
     assert outsider.post("/cases/AAAAAAAAAAAAAAAAAAAAAAAA/preview/", {}).status_code == 404
-    assert outsider.post("/cases/AAAAAAAAAAAAAAAAAAAAAAAA/notes/", {}).status_code == 404
+    assert outsider.post("/cases/AAAAAAAAAAAAAAAAAAAAAAAA/generation/", {}).status_code == 404
 
 
 @pytest.mark.django_db
 def test_my_cases_lists_only_the_cases_of_this_browser(client, outsider, runway):
     mine_url = start_case(client, runway)
     theirs = make_case(runway)
-    html = client.get("/cases/").content.decode()
-    assert mine_url in html
-    assert theirs.token not in html
+    page = client.get("/cases/").content.decode()
+    assert mine_url in page
+    assert theirs.token not in page
     assert theirs.token not in outsider.get("/cases/").content.decode()
 
 
@@ -357,6 +465,17 @@ def test_opening_a_private_link_adds_the_case_to_my_cases(client, runway):
     case = make_case(runway)
     assert client.get(case.get_absolute_url())["Location"].endswith("/review/")
     assert case.token in client.get("/cases/").content.decode()
+
+
+def test_the_steps_are_declared_once_and_each_form_step_has_its_own_url():
+    from django.urls import reverse
+
+    slugs = [step.slug for step in wizard.STEPS]
+    assert slugs == ["platform", "outcome", "failure", "generation", "evidence", "review"]
+    for step in wizard.FORM_STEPS:
+        assert reverse("tickets:step", args=["t" * 24, step.slug]).endswith(f"/{step.slug}/")
+    assert reverse("tickets:evidence", args=["t" * 24]).endswith("/evidence/")
+    assert reverse("tickets:review", args=["t" * 24]).endswith("/review/")
 
 
 def test_case_tokens_are_long_and_random():

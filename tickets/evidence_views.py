@@ -26,15 +26,7 @@ from tickets.forms import ClipUploadForm, ScreenshotEditForm, ScreenshotUploadFo
 from tickets.image_ingest import ImageRejected
 from tickets.models import Case, Screenshot
 from tickets.report_pdf import PAPER_SIZES, build_report
-
-
-def _get_case(token: str, *, step: str = "evidence") -> Case:
-    case = get_object_or_404(
-        Case.objects.select_related("platform", "plan", "failure_mode"), token=token
-    )
-    if not case.may_open(step):
-        raise Http404("This step is not open yet.")
-    return case
+from tickets.wizard import get_case_or_404
 
 
 def _edit_forms(case: Case, data=None) -> list[tuple[Screenshot, ScreenshotEditForm]]:
@@ -192,7 +184,7 @@ def _added_message(stored: list[Screenshot], form: ScreenshotUploadForm) -> str:
 
 def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     """One card's role, time and blur boxes; also what the page's script saves as you draw."""
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     shot = get_object_or_404(case.screenshots, pk=pk)
     if request.method != "POST":  # after the lookup: an outsider learns nothing, not even 405
         return HttpResponseNotAllowed(["POST"])
@@ -233,7 +225,7 @@ def _private_file(field, *, content_type: str, filename: str) -> FileResponse:
 
 
 def screenshot_file(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     shot = get_object_or_404(case.screenshots, pk=pk)
     name = evidence.download_name(shot)
     if shot.blur_boxes:
@@ -247,7 +239,7 @@ def screenshot_file(request: HttpRequest, token: str, pk: int) -> HttpResponse:
 
 
 def clip_file(request: HttpRequest, token: str) -> FileResponse:
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     clip = getattr(case, "clip", None)
     if clip is None:
         raise Http404("No clip is kept for this case.")
@@ -260,7 +252,7 @@ def clip_file(request: HttpRequest, token: str) -> FileResponse:
 
 
 def report_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     paper = request.GET.get("paper", "a4")
     if paper not in PAPER_SIZES:
         return bad_request_page(request, "The paper size must be a4 or letter.")
@@ -273,7 +265,7 @@ def report_pdf(request: HttpRequest, token: str) -> HttpResponse:
 
 def evidence_json(request: HttpRequest, token: str) -> HttpResponse:
     """The machine-readable manifest beside the PDF."""
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     response = HttpResponse(
         evidence_manifest.manifest_json(case), content_type="application/json; charset=utf-8"
     )
@@ -285,7 +277,7 @@ def evidence_json(request: HttpRequest, token: str) -> HttpResponse:
 
 def evidence_zip(request: HttpRequest, token: str) -> HttpResponse:
     """Everything to attach in one download: the screenshots, the PDF, evidence.json, the ticket."""
-    case = _get_case(token)
+    case = get_case_or_404(token, step="evidence")
     pdf, _ = build_report(case)
     response = HttpResponse(
         evidence_manifest.build_zip(case, report_pdf=pdf), content_type="application/zip"

@@ -39,7 +39,7 @@ def case_record(case: Case) -> dict:
         "reference": case.reference,
         "platform": case.platform.name,
         "plan": case.plan_label,
-        "how_it_ended": case.get_result_display(),
+        "how_it_ended": case.get_outcome_display(),
         "failure_term": case.failure_mode.term if case.failure_mode else "",
         "failure_category": case.failure_mode.category if case.failure_mode else "",
         "generation_id": case.generation_id,

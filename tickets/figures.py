@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, QuerySet
 
 from platforms.models import Platform
+from platforms.outcomes import Outcome
 from tickets.models import Case
 from tickets.status import CREDITED
 
@@ -93,13 +94,13 @@ def _compute(platform: Platform, cases: QuerySet[Case]) -> PlatformFigures:
     delay = ExpressionWrapper(F("answered_at") - F("sent_at"), output_field=DurationField())
     answered = cases.filter(sent_at__isnull=False, answered_at__gte=F("sent_at"))
     days_all: list[float] = []
-    days_by: dict[str, dict[str, list[float]]] = {"result": {}, "failure_mode__category": {}}
-    for result, category, wait in answered.annotate(wait=delay).values_list(
-        "result", "failure_mode__category", "wait"
+    days_by: dict[str, dict[str, list[float]]] = {"outcome": {}, "failure_mode__category": {}}
+    for outcome, category, wait in answered.annotate(wait=delay).values_list(
+        "outcome", "failure_mode__category", "wait"
     ):
         days = wait.total_seconds() / 86400
         days_all.append(days)
-        days_by["result"].setdefault(result, []).append(days)
+        days_by["outcome"].setdefault(outcome, []).append(days)
         days_by["failure_mode__category"].setdefault(category, []).append(days)
 
     def grouped(key: str, labels: dict[str, str]) -> list[Figure]:
@@ -116,6 +117,6 @@ def _compute(platform: Platform, cases: QuerySet[Case]) -> PlatformFigures:
 
     return PlatformFigures(
         total=_figure(platform.name, cases.aggregate(**COUNTS), days_all),
-        by_outcome=grouped("result", dict(Case.Result.choices)),
+        by_outcome=grouped("outcome", dict(Outcome.choices)),
         by_category=grouped("failure_mode__category", {}),
     )

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from platforms.models import FailureMode, PlanTier, Platform, Symptom
+from platforms.models import PlanTier, Platform
+from platforms.outcomes import Outcome
+from tickets.catalogue import Catalogue
 from tickets.evidence import MAX_SCREENSHOTS, parse_blur_boxes, too_many_files_message
-from tickets.models import Case, Screenshot
+from tickets.models import CREDIT_OUTCOMES, Case, Screenshot
 from tickets.timestamps import TimestampError, parse_clip_length, parse_clip_time
+from tickets.user_text import UserTextField
 
 MAX_PROMPT = 20_000
 MAX_OBSERVATIONS = 20_000
+SOMETHING_ELSE = "something-else"  # the failure step's choice when no catalogue term fits
 
 
 class PlanChoiceField(forms.ModelChoiceField):
@@ -35,7 +40,7 @@ class PlatformForm(forms.Form):
         error_messages={"required": "Choose your plan.", "invalid_choice": "Choose your plan."},
     )
 
-    plan_name = forms.CharField(
+    plan_name = UserTextField(
         max_length=60,
         required=False,
         label="Your plan's name (optional)",
@@ -68,32 +73,48 @@ class PlatformForm(forms.Form):
         return data
 
 
-class ResultForm(forms.Form):
-    result = forms.ChoiceField(
-        choices=Case.Result.choices,
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=Outcome.choices,
         widget=forms.RadioSelect,
         label="How did the generation end?",
-        error_messages={"required": "Tell us whether it ended in an error or completed."},
+        error_messages={"required": "Choose how the generation ended."},
     )
     credits_returned = forms.TypedChoiceField(
-        choices=[("no", "No, the credits were not returned"), ("yes", "Yes, they came back")],
+        choices=[("no", "No, they were not returned"), ("yes", "Yes, they came back")],
         coerce=lambda value: value == "yes",
         empty_value=None,
         required=False,
         widget=forms.RadioSelect,
         label="Did the credits come back?",
+        help_text="Check your credit balance or billing history.",
+    )
+    spec_aspect = forms.ChoiceField(
+        choices=Case.SpecAspect.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        label="What is not as you paid for?",
     )
 
     def clean(self):
         data = super().clean()
-        if data.get("result") == Case.Result.ERROR and data.get("credits_returned") is None:
-            self.add_error("credits_returned", "Tell us whether the credits came back.")
-        if data.get("result") == Case.Result.DEFECTIVE:
+        outcome = data.get("outcome")
+        if outcome in CREDIT_OUTCOMES:
+            if data.get("credits_returned") is None:
+                self.add_error("credits_returned", "Tell us whether the credits came back.")
+        else:
             data["credits_returned"] = None
+        if outcome == Outcome.ENTITLEMENT:
+            if not data.get("spec_aspect"):
+                self.add_error("spec_aspect", "Choose what is not as you paid for.")
+        else:
+            data["spec_aspect"] = ""
         return data
 
 
-class SymptomsForm(forms.Form):
+class FailureForm(forms.Form):
+    """What went wrong: symptoms from the catalogue, and the term they point to."""
+
     symptoms = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -102,33 +123,106 @@ class SymptomsForm(forms.Form):
     )
     failure_mode = forms.ChoiceField(
         widget=forms.RadioSelect,
+        required=False,
         label="The failure term for your ticket",
-        error_messages={"required": "Confirm the failure term that describes your clip."},
+    )
+    own_words = UserTextField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_OBSERVATIONS,
+        required=False,
+        label="Describe it in your own words",
+        help_text="Only if you chose “Something else”: what you see, and when in the clip.",
     )
 
-    def __init__(self, *args, platform: Platform, **kwargs):
+    def __init__(self, *args, catalogue: Catalogue, **kwargs):
         super().__init__(*args, **kwargs)
-        self.symptom_rows = list(
-            Symptom.objects.filter(profile__platform=platform).select_related(
-                "profile__failure_mode"
-            )
-        )
-        self.fields["symptoms"].choices = [(str(s.pk), s.text) for s in self.symptom_rows]
-        self.modes = list(FailureMode.objects.filter(profiles__platform=platform).order_by("term"))
-        self.fields["failure_mode"].choices = [(m.slug, m.term) for m in self.modes]
+        self.catalogue = catalogue
+        self.fields["symptoms"].choices = [(key, text) for key, text, _ in catalogue.symptoms]
+        self.fields["failure_mode"].choices = [
+            *((mode.slug, mode.term) for mode in catalogue.modes),
+            (SOMETHING_ELSE, "Something else: none of these fits"),
+        ]
 
     def clean_symptoms(self) -> list[str]:
         chosen = set(self.cleaned_data["symptoms"])
-        return [s.text for s in self.symptom_rows if str(s.pk) in chosen]
+        return [text for key, text, _ in self.catalogue.symptoms if key in chosen]
 
-    def clean_failure_mode(self) -> FailureMode:
-        slug = self.cleaned_data["failure_mode"]
-        return next(m for m in self.modes if m.slug == slug)
+    def clean(self):
+        data = super().clean()
+        slug = data.get("failure_mode")
+        if not slug and "symptoms" in data:
+            # Nothing chosen by hand: the best match of the ticked symptoms, as the page shows.
+            best = self.catalogue.suggest(self.data_symptom_keys())
+            slug = best[0].slug if best else ""
+        if slug == SOMETHING_ELSE:
+            data["failure_mode"] = None
+            if not data.get("own_words"):
+                self.add_error("own_words", "Describe what went wrong in a few words.")
+        elif slug:
+            data["failure_mode"] = self.catalogue.mode(slug)
+            data["own_words"] = ""
+        else:
+            self.add_error(
+                "failure_mode",
+                "Tick what you see, or choose a term, or “Something else” to describe it.",
+            )
+        return data
+
+    def data_symptom_keys(self) -> list[str]:
+        getlist = getattr(self.data, "getlist", None)
+        return getlist("symptoms") if getlist else list(self.data.get("symptoms", []))
 
 
-class GenerationForm(forms.Form):
+def _credits_field(label: str) -> forms.FloatField:
+    return forms.FloatField(
+        min_value=0,
+        max_value=10_000_000,
+        required=False,
+        label=label,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+        error_messages={"invalid": "Enter a number of credits, for example 25."},
+    )
+
+
+class DetailsForm(forms.Form):
+    """The facts of one generation. Which fields an outcome asks for: DETAIL_FIELDS."""
+
     generation_id = forms.CharField(max_length=2000)
-    prompt = forms.CharField(
+    error_text = UserTextField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        label="The error message, as shown",
+        help_text="Copy it word for word if you can.",
+    )
+    attempted_at = UserTextField(
+        max_length=80,
+        label="When you tried",
+        help_text="Date and time with your time zone, for example 1 Dec, 14:05 CET.",
+        error_messages={"required": "Enter when you tried, for example 1 Dec, 14:05 CET."},
+    )
+    credits_charged = _credits_field("Credits charged (optional)")
+    balance_before = _credits_field("Credit balance before (optional)")
+    balance_after = _credits_field("Credit balance after (optional)")
+    waited = UserTextField(
+        max_length=80,
+        required=False,
+        label="How long you waited (optional)",
+        help_text="For example 40 minutes.",
+    )
+    spec_expected = UserTextField(
+        max_length=200,
+        required=False,
+        label="What your plan or settings promised (optional)",
+        help_text="For example 1080p, 10 seconds, 24 fps, with sound.",
+    )
+    spec_delivered = UserTextField(
+        max_length=200,
+        label="What you got",
+        help_text="For example 720p, 5 seconds, no sound.",
+        error_messages={"required": "Say what you got instead, for example 720p."},
+    )
+    prompt = UserTextField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=MAX_PROMPT,
         label="The prompt you used",
@@ -153,15 +247,41 @@ class GenerationForm(forms.Form):
         label="The worst moment (optional)",
         help_text="When the failure looks worst, if that is later.",
     )
+    observations = UserTextField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_OBSERVATIONS,
+        required=False,
+        label="Anything else support should know (optional)",
+        help_text="In your own words, for example what you expected instead.",
+    )
 
-    def __init__(self, *args, platform: Platform, **kwargs):
+    def __init__(
+        self,
+        *args,
+        platform: Platform,
+        outcome: str,
+        spec_aspect: str = "",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.platform = platform
+        wanted = detail_fields(outcome, platform)
+        for name in list(self.fields):
+            if name not in wanted:
+                del self.fields[name]
+        for name, label in DETAIL_LABELS.get(outcome, {}).items():
+            if name in self.fields:
+                self.fields[name].label, self.fields[name].help_text = label
+        if spec_aspect == Case.SpecAspect.WATERMARK and "spec_delivered" in self.fields:
+            field = self.fields["spec_delivered"]
+            field.label, field.help_text = "Where the watermark shows", "For example bottom right."
+            self.fields.pop("spec_expected", None)
         field = self.fields["generation_id"]
-        field.label = platform.id_label
+        field.required = outcome in ID_REQUIRED
+        field.label = platform.id_label if field.required else f"{platform.id_label} (optional)"
         paste_hint = (
             f" You can paste the {platform.id_label} or the link to the generation."
-            if platform.id_url_patterns
+            if platform.id_url_patterns or platform.official_domains
             else ""
         )
         field.help_text = f"{platform.id_location}{paste_hint}".strip()
@@ -169,18 +289,21 @@ class GenerationForm(forms.Form):
 
     def clean_generation_id(self) -> str:
         text = self.cleaned_data["generation_id"].strip()
-        generation_id = self.platform.extract_id(text)
+        if not text:
+            return ""
+        generation_id = self.platform.extract_id(text) or id_from_link(self.platform, text)
         if generation_id is None and re.match(r"(?:https?://|www\.)", text, re.IGNORECASE):
             label = self.platform.id_label
             raise ValidationError(
-                f"AVA cannot read the {label} out of a {self.platform.name} link yet. Open "
-                f"the generation and copy the {label} itself."
-                if not self.platform.id_url_patterns
-                else f"This link does not contain a {self.platform.name} {label}. Paste the "
-                f"link to the generation itself, or the {label}."
+                f"AVA cannot find the {label} in this link. Open the generation on "
+                f"{self.platform.name} and copy the {label} itself, or its share link."
             )
         if generation_id is None:
-            where = " or the link to the generation" if self.platform.id_url_patterns else ""
+            where = (
+                " or the link to the generation"
+                if self.platform.id_url_patterns or self.platform.official_domains
+                else ""
+            )
             raise ValidationError(
                 f"That does not look like a {self.platform.name} {self.platform.id_label}. "
                 f"Paste the {self.platform.id_label} itself{where}: letters, digits, "
@@ -198,6 +321,8 @@ class GenerationForm(forms.Form):
         data = super().clean()
         length = data.get("clip_length")
         for name in ("first_visible", "worst"):
+            if name not in self.fields:
+                continue
             text = data.get(name)
             if not text:
                 data[name] = None
@@ -206,17 +331,116 @@ class GenerationForm(forms.Form):
                 data[name] = parse_clip_time(text, clip_length_s=length)
             except TimestampError as exc:
                 self.add_error(name, str(exc))
+        before, after = data.get("balance_before"), data.get("balance_after")
+        if before is not None and after is not None and after > before:
+            self.add_error("balance_after", "The balance after is higher than before: check both.")
         return data
 
 
-class NotesForm(forms.Form):
-    observations = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=MAX_OBSERVATIONS,
-        required=False,
-        label="What you noticed, in your own words (optional)",
-        help_text="For example what changed, and what you expected instead.",
-    )
+# Which facts each outcome asks for, in the order the step shows them. The ticket shows the
+# same facts, so a ticket never carries a field its outcome did not ask for.
+DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
+    Outcome.ERROR: (
+        "generation_id",
+        "error_text",
+        "attempted_at",
+        "credits_charged",
+        "balance_before",
+        "balance_after",
+        "waited",
+        "prompt",
+        "observations",
+    ),
+    Outcome.DEFECT: (
+        "generation_id",
+        "prompt",
+        "clip_length",
+        "first_visible",
+        "worst",
+        "observations",
+    ),
+    Outcome.MODERATION: (
+        "generation_id",
+        "error_text",
+        "attempted_at",
+        "credits_charged",
+        "prompt",
+        "observations",
+    ),
+    Outcome.STALLED: (
+        "generation_id",
+        "error_text",
+        "attempted_at",
+        "waited",
+        "credits_charged",
+        "prompt",
+        "observations",
+    ),
+    Outcome.ENTITLEMENT: ("generation_id", "spec_expected", "spec_delivered", "observations"),
+}
+ID_REQUIRED = (Outcome.DEFECT, Outcome.ENTITLEMENT)
+DETAIL_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    Outcome.MODERATION: {
+        "error_text": ("The message you were shown", "Copy it word for word if you can."),
+        "attempted_at": (
+            "When it was blocked",
+            "Date and time with your time zone, for example 1 Dec, 14:05 CET.",
+        ),
+    },
+    Outcome.STALLED: {
+        "error_text": (
+            "What the page shows (optional)",
+            "For example “In queue” or a progress bar stuck at 90 %.",
+        ),
+        "attempted_at": ("When you started it", "Date and time with your time zone."),
+        "waited": ("How long you have waited", "For example 3 hours."),
+    },
+}
+
+
+def detail_fields(outcome: str, platform: Platform | None = None) -> tuple[str, ...]:
+    """The facts an outcome asks for; a moderation block asks about credits only when the
+    platform charges for blocks (or nobody knows whether it does)."""
+    names = DETAIL_FIELDS.get(outcome, DETAIL_FIELDS[Outcome.DEFECT])
+    if outcome == Outcome.MODERATION and platform and charges_for_blocks(platform) is False:
+        names = tuple(name for name in names if name != "credits_charged")
+    return names
+
+
+def credit_rule(platform: Platform, outcome: str):
+    """What the platform says happens to the credits when a generation ends this way."""
+    getter = getattr(platform, "credit_rule", None)
+    return getter(outcome) if getter else None
+
+
+def charges_for_blocks(platform: Platform) -> bool | None:
+    """Does the platform keep the credits of a generation moderation blocked? None: unknown."""
+    rule = credit_rule(platform, Outcome.MODERATION)
+    if rule is None or rule.returns_credits is None:
+        return None
+    return not rule.returns_credits
+
+
+def id_from_link(platform: Platform, text: str) -> str | None:
+    """An ID-shaped part of a link on one of the platform's own domains, or None.
+
+    The help tells users the ID is in the generation's address or share link, but for most
+    platforms nobody has recorded the link's exact shape: take the last part of the path (or
+    a query value) that looks like an ID, and show it back, rather than refuse the paste.
+    """
+    url = text if "://" in text else f"https://{text}"
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if not any(host == d or host.endswith(f".{d}") for d in platform.official_domains):
+        return None
+    candidates = [value for _, value in parse_qsl(parts.query)]
+    candidates += reversed([segment for segment in parts.path.split("/") if segment])
+    for candidate in candidates:
+        if re.search(r"\d", candidate) and len(candidate) >= 8:
+            found = platform.extract_id(candidate)
+            if found:
+                return found
+    return None
 
 
 class MultipleFileInput(forms.ClearableFileInput):

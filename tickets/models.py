@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from platforms.models import FailureMode, PlanTier, Platform
+from platforms.outcomes import Outcome
 from tickets.timestamps import ClipTime
 
 UNLISTED_PLAN = "any"  # the knowledge files' slug for "we do not know this platform's tiers"
@@ -30,11 +31,12 @@ def new_token() -> str:
 
 
 class Case(models.Model):
-    class Result(models.TextChoices):
-        ERROR = "error", "It ended in an error"
-        DEFECTIVE = "defective", "It completed, but the result is defective"
-
-    STEPS = ["platform", "result", "symptoms", "generation", "notes", "evidence", "review"]
+    class SpecAspect(models.TextChoices):
+        WATERMARK = "watermark", "A watermark my plan should not add"
+        RESOLUTION = "resolution", "The resolution"
+        DURATION = "duration", "The length"
+        FPS = "fps", "The frame rate"
+        AUDIO = "audio", "The audio"
 
     token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
     created = models.DateTimeField(auto_now_add=True)
@@ -46,12 +48,25 @@ class Case(models.Model):
     plan_name = models.CharField(
         max_length=60, blank=True, help_text="The plan as the user's account names it."
     )
-    result = models.CharField(max_length=12, choices=Result.choices, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     credits_returned = models.BooleanField(null=True)
     symptoms = models.JSONField(default=list, blank=True)
     failure_mode = models.ForeignKey(
         FailureMode, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # "Something else": no catalogue term fits, so the ticket carries the user's words only.
+    own_words = models.TextField(blank=True)
+
+    # Facts only some outcomes ask for (see tickets.forms.DETAIL_FIELDS).
+    error_text = models.TextField(blank=True)
+    attempted_at = models.CharField(max_length=80, blank=True)
+    credits_charged = models.FloatField(null=True, blank=True)
+    balance_before = models.FloatField(null=True, blank=True)
+    balance_after = models.FloatField(null=True, blank=True)
+    waited = models.CharField(max_length=80, blank=True)
+    spec_aspect = models.CharField(max_length=12, choices=SpecAspect.choices, blank=True)
+    spec_expected = models.CharField(max_length=200, blank=True)
+    spec_delivered = models.CharField(max_length=200, blank=True)
 
     generation_id = models.CharField(max_length=128, blank=True)
     prompt = models.TextField(blank=True)
@@ -115,15 +130,21 @@ class Case(models.Model):
         """A short, shareable reference that does not reveal the private token."""
         return f"AVA-{self.created:%y%m%d}-{self.pk:05d}"
 
+    # The step order is declared once, in tickets.wizard; these ask it.
     def step_url(self, step: str) -> str:
-        return reverse("tickets:step", args=[self.token, step])
+        from tickets import wizard
+
+        return wizard.step_url(self, step)
 
     def reach(self, step: str) -> None:
-        if self.STEPS.index(step) > self.STEPS.index(self.reached_step):
-            self.reached_step = step
+        from tickets import wizard
+
+        wizard.reach(self, step)
 
     def may_open(self, step: str) -> bool:
-        return self.STEPS.index(step) <= self.STEPS.index(self.reached_step)
+        from tickets import wizard
+
+        return wizard.may_open(self, step)
 
     @property
     def first_visible(self) -> str:
@@ -141,18 +162,27 @@ class Case(models.Model):
         return "not stated" if self.plan.slug == UNLISTED_PLAN else self.plan.name
 
     @property
-    def is_goodwill_request(self) -> bool:
-        return self.result != self.Result.ERROR
+    def is_something_else(self) -> bool:
+        """The user described a failure no catalogue term fits."""
+        return (
+            self.outcome == Outcome.DEFECT and self.failure_mode_id is None and bool(self.own_words)
+        )
 
     @property
     def stopped_because_credits_returned(self) -> bool:
-        return self.result == self.Result.ERROR and self.credits_returned is True
+        """Credits came back by themselves: nothing is left to escalate."""
+        return self.outcome in CREDIT_OUTCOMES and self.credits_returned is True
 
     @property
     def profile(self):
         if self.failure_mode_id is None:
             return None
         return self.platform.profiles.filter(failure_mode_id=self.failure_mode_id).first()
+
+
+# Where credits may come back by themselves, so the wizard asks before drafting. (A
+# moderation block is worth reporting as a false positive even when they did.)
+CREDIT_OUTCOMES = (Outcome.ERROR, Outcome.STALLED)
 
 
 def _clip_time_text(start: float | None, end: float | None) -> str:

@@ -1,10 +1,25 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
-from tickets import evidence_views, status_views, views
+from tickets import evidence_views, status_views, views, wizard
 
 app_name = "tickets"
+
+
+class StepConverter:
+    """Only the wizard's step slugs: no catch-all that would swallow other case URLs."""
+
+    regex = "|".join(step.slug for step in wizard.STEPS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(StepConverter, "step")
 
 urlpatterns = [
     path("escalate/", views.start, name="start"),
@@ -19,8 +34,11 @@ urlpatterns = [
     path("cases/<str:token>/delete/", status_views.delete_case, name="delete_case"),
     path("privacy/", status_views.privacy, name="privacy"),
     path("cases/<str:token>/", views.case_home, name="case"),
+    path("cases/<str:token>/evidence/", views.evidence, name="evidence"),
+    path("cases/<str:token>/review/", views.review, name="review"),
+    # Also reverses for evidence and review (older links name them so), which resolve above.
+    path("cases/<str:token>/<step:slug>/", views.step, name="step"),
     path("cases/<str:token>/preview/", views.preview, name="preview"),
-    path("cases/<str:token>/notes/autosave/", views.autosave_notes, name="autosave_notes"),
     path("cases/<str:token>/ticket.txt", views.ticket_download, name="ticket_txt"),
     path("cases/<str:token>/report.pdf", evidence_views.report_pdf, name="report_pdf"),
     path("cases/<str:token>/evidence.json", evidence_views.evidence_json, name="evidence_json"),
@@ -36,5 +54,4 @@ urlpatterns = [
         evidence_views.screenshot_edit,
         name="screenshot_edit",
     ),
-    path("cases/<str:token>/<slug:slug>/", views.step, name="step"),
 ]

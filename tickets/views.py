@@ -1,9 +1,11 @@
+"""The escalation wizard's pages: start a case, each step, the live preview, the ticket."""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django_ratelimit.decorators import ratelimit
 
 from avadesk.views import bad_request_page
@@ -14,24 +16,22 @@ from tickets.evidence_views import evidence_step
 from tickets.forms import PlanFieldQuery, PlatformForm
 from tickets.models import Case
 from tickets.ownership import remember
-from tickets.ticket_text import build_ticket, channels_for
+from tickets.ticket_text import build_ticket, channels_for, tickets_for
+from tickets.wizard import get_case_or_404
 
 
-def _get_case(token: str) -> Case:
-    return get_object_or_404(
-        Case.objects.select_related("platform", "plan", "failure_mode"), token=token
-    )
-
-
-def _step_context(case: Case, step: wizard.Step) -> dict:
-    reachable = [s.slug for s in wizard.STEPS if case.may_open(s.slug)]
-    return {
-        "case": case,
-        "step": step,
-        "steps": wizard.STEPS,
-        "reachable": reachable,
-        "nav": "escalate",
-    }
+def _context(case: Case | None, step: wizard.Step) -> dict:
+    """What every step's page shows around its form: the progress bar of this case's route."""
+    route = wizard.route(case) if case else [s for s in wizard.STEPS if s is not wizard.FAILURE]
+    progress = [
+        {
+            "title": s.title,
+            "current": s is step,
+            "url": s.url(case) if case and s is not step and case.may_open(s.slug) else "",
+        }
+        for s in route
+    ]
+    return {"case": case, "step": step, "progress": progress, "nav": "escalate"}
 
 
 def plan_field(request: HttpRequest) -> HttpResponse:
@@ -45,25 +45,29 @@ def plan_field(request: HttpRequest) -> HttpResponse:
 
 @ratelimit(key="ip", rate=lambda group, request: settings.RATE_CASE_CREATION, method="POST")
 def start(request: HttpRequest) -> HttpResponse:
+    failure = request.POST.get("failure") or request.GET.get("failure", "")
+    closed = None
     if request.method == "POST":
         form = PlatformForm(request.POST)
         if form.is_valid():
             platform = form.cleaned_data["platform"]
-            failure_mode = FailureMode.objects.filter(
-                slug=request.POST.get("failure", ""), profiles__platform=platform
-            ).first()
-            case = Case(
-                platform=platform, plan=form.cleaned_data["plan"], failure_mode=failure_mode
-            )
-            case.reach("result")
-            wizard.save_step(wizard.STEP_BY_SLUG["platform"], case, form.cleaned_data)
-            # The case and the session that links to it commit together: a case whose
-            # link was never stored would be a draft nobody can reach.
-            with transaction.atomic():
-                case.save()
-                remember(request, case)
-                request.session.save()
-            return redirect(case.step_url("result"))
+            if getattr(platform, "is_discontinued", False):
+                closed = platform  # explained on the page; no case, no ticket
+            else:
+                case = Case(platform=platform, plan=form.cleaned_data["plan"])
+                if mode := FailureMode.objects.filter(slug=failure).first():
+                    # From a reference page: the failure it describes is a finished clip's.
+                    case.outcome, case.failure_mode = "defect", mode
+                wizard.save_step(wizard.PLATFORM, case, form.cleaned_data)
+                following = wizard.next_step(case, wizard.PLATFORM)
+                case.reach(following.slug)
+                # The case and the session that links to it commit together: a case whose
+                # link was never stored would be a draft nobody can reach.
+                with transaction.atomic():
+                    case.save()
+                    remember(request, case)
+                    request.session.save()
+                return redirect(following.url(case))
     else:
         platform = Platform.objects.filter(slug=request.GET.get("platform", "")).first()
         plans = list(platform.plans.all()) if platform else []
@@ -77,138 +81,99 @@ def start(request: HttpRequest) -> HttpResponse:
         request,
         "tickets/step_platform.html",
         {
+            **_context(None, wizard.PLATFORM),
             "form": form,
-            "step": wizard.STEP_BY_SLUG["platform"],
-            "steps": wizard.STEPS,
-            "failure": request.POST.get("failure") or request.GET.get("failure", ""),
-            "nav": "escalate",
+            "failure": failure,
+            "closed": closed,
+            **wizard.PLATFORM.context(None, form),
         },
     )
 
 
 def case_home(request: HttpRequest, token: str) -> HttpResponse:
-    case = _get_case(token)
+    case = get_case_or_404(token)
     remember(request, case)
     return redirect(case.step_url(case.reached_step))
 
 
 def step(request: HttpRequest, token: str, slug: str) -> HttpResponse:
-    case = _get_case(token)
-    step = wizard.STEP_BY_SLUG.get(slug)
-    if step is None:
-        raise Http404("No such step.")
+    """A step with a form: show it, or save it and go where ``wizard.next_step`` says."""
+    step = wizard.STEP_BY_SLUG[slug]
+    if step.form_class is None:
+        return evidence(request, token) if step is wizard.EVIDENCE else review(request, token)
+    case = get_case_or_404(token)
     if not case.may_open(slug):
         return redirect(case.step_url(case.reached_step))
-    if slug == "review":
-        return review(request, case)
-    if slug == "evidence":
-        return evidence_step(request, case, _step_context(case, step))
-
-    suggestions = None
+    suggest = request.method == "POST" and request.POST.get("action") == "suggest"
     if request.method == "POST":
         form = wizard.build_form(step, case, request.POST)
         wizard.remember_typed(case, step, form)
-        if slug == "symptoms" and request.POST.get("action") == "suggest":
-            case.save()
-            suggestions = wizard.suggest_failure_modes(
-                case.platform, request.POST.getlist("symptoms")
-            )
-            form = wizard.build_form(step, case)
-            if request.htmx:
-                return render(
-                    request,
-                    "tickets/step_symptoms.html#suggestions",
-                    {**_step_context(case, step), "form": form, "suggestions": suggestions},
-                )
+        if suggest:
+            case.typed[step.slug]["_invalid"] = False  # asked for a hint: show no errors
+            case.save(update_fields=["typed", "updated"])
         elif form.is_valid():
             wizard.save_step(step, case, form.cleaned_data)
-            if case.stopped_because_credits_returned:
-                case.save()
-                return redirect(case.step_url(slug))
             following = wizard.next_step(case, step)
-            case.reach(following)
+            if following is not None:
+                case.reach(following.slug)
             case.save()
-            return redirect(case.step_url(following))
+            return redirect((following or step).url(case))
         else:
-            case.save()
+            case.save(update_fields=["typed", "updated"])
     else:
         form = wizard.build_form(step, case)
-
-    if slug == "symptoms" and suggestions is None:
-        chosen = form["symptoms"].value() or []
-        suggestions = wizard.suggest_failure_modes(case.platform, chosen)
-    context = {**_step_context(case, step), "form": form, "suggestions": suggestions}
-    if slug == "generation":
-        context["ticket"] = _preview_ticket(case)
-    return render(request, f"tickets/step_{slug}.html", context)
-
-
-def _preview_ticket(case: Case):
-    channels = channels_for(case)
-    return build_ticket(case, channel=channels[0] if channels else None)
-
-
-def _autosave(request: HttpRequest, case: Case, slug: str):
-    """Keep what was typed on a step without validating it; the form, for a preview."""
-    if not case.may_open(slug):
-        raise Http404("This step is not open yet.")
-    step = wizard.STEP_BY_SLUG[slug]
-    form = wizard.build_form(step, case, request.POST)
-    wizard.remember_typed(case, step, form)
-    case.typed[slug]["_invalid"] = False  # autosave: show no errors on reload
-    case.save(update_fields=["typed", "updated"])
-    return form
-
-
-def autosave_notes(request: HttpRequest, token: str) -> HttpResponse:
-    """The notes step saves as the user types (htmx), so a closed tab loses nothing."""
-    case = _get_case(token)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    _autosave(request, case, "notes")
-    return HttpResponse(status=204)
+    context = {
+        **_context(case, step),
+        "form": form,
+        **step.context(case, form, suggest=suggest),
+    }
+    template = f"tickets/step_{slug}.html"
+    if suggest and request.htmx:
+        template += "#terms"
+    return render(request, template, context)
 
 
 def preview(request: HttpRequest, token: str) -> HttpResponse:
-    """Live ticket preview for the generation step; also autosaves what was typed."""
-    case = _get_case(token)
+    """The live ticket preview of the details step. It reads what was typed and writes
+    nothing, so a preview that arrives after the submit cannot change the saved step."""
+    case = get_case_or_404(token, step=wizard.DETAILS.slug)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = _autosave(request, case, "generation")
-    wizard.apply_valid_fields(case, form)  # in memory only, for the preview
-    return render(
-        request,
-        "tickets/step_generation.html#preview",
-        {"case": case, "ticket": _preview_ticket(case)},
-    )
+    form = wizard.build_form(wizard.DETAILS, case, request.POST)
+    context = wizard.DETAILS.context(case, form)
+    return render(request, "tickets/step_generation.html#preview", {"case": case, **context})
 
 
-def review(request: HttpRequest, case: Case) -> HttpResponse:
-    tickets = [build_ticket(case, channel=channel) for channel in channels_for(case)]
-    if not tickets:
-        tickets = [build_ticket(case, channel=None)]
+def evidence(request: HttpRequest, token: str) -> HttpResponse:
+    case = get_case_or_404(token)
+    if not case.may_open(wizard.EVIDENCE.slug):
+        return redirect(case.step_url(case.reached_step))
+    return evidence_step(request, case, _context(case, wizard.EVIDENCE))
+
+
+def review(request: HttpRequest, token: str) -> HttpResponse:
+    case = get_case_or_404(token)
+    if not case.may_open(wizard.REVIEW.slug):
+        return redirect(case.step_url(case.reached_step))
+    shots = list(case.screenshots.all())
     return render(
         request,
         "tickets/step_review.html",
         {
-            **_step_context(case, wizard.STEP_BY_SLUG["review"]),
-            "tickets": tickets,
-            "checklist": evidence_checklist(
-                case, screenshot_roles=[shot.role for shot in case.screenshots.all()]
-            ),
-            "shots": case.screenshots.all(),
+            **_context(case, wizard.REVIEW),
+            "tickets": tickets_for(case),
+            "checklist": evidence_checklist(case, screenshot_roles=[s.role for s in shots]),
+            "shots": shots,
             "private_url": request.build_absolute_uri(case.get_absolute_url()),
         },
     )
 
 
 def ticket_download(request: HttpRequest, token: str) -> HttpResponse:
-    case = _get_case(token)
-    if not case.may_open("review"):
-        raise Http404("The ticket is not ready yet.")
+    case = get_case_or_404(token, step=wizard.REVIEW.slug)
     channels = channels_for(case)
     channel = next((c for c in channels if c.slug == request.GET.get("channel")), None)
     ticket = build_ticket(case, channel=channel or (channels[0] if channels else None))
-    response = HttpResponse(ticket.as_text, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(ticket.as_text.encode(), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ticket-{case.reference}.txt"'
     return response

@@ -30,7 +30,21 @@
     var button = event.target.closest("[data-copy]");
     if (button) { copyText(button); }
   });
-  document.addEventListener("DOMContentLoaded", function () { showJsOnly(document); });
+  // The details step's live preview: folded on a phone (a bar at the bottom of the screen
+  // that opens it), open beside the form on a wide screen. Without this file it is open.
+  function foldPreviewOnPhones(root) {
+    if (!window.matchMedia("(max-width: 800px)").matches) return;
+    root.querySelectorAll("[data-preview-toggle]").forEach(function (el) { el.open = false; });
+  }
+
+  // A submit wins over any preview still waiting: abort it, so nothing it brings back can
+  // replace what is on the page while the browser leaves it. (Previews never write.)
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("[data-live-preview]");
+    if (form && window.htmx) { window.htmx.trigger(form, "htmx:abort"); }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", function () { showJsOnly(document); foldPreviewOnPhones(document); });
   document.addEventListener("htmx:afterSwap", function (event) { showJsOnly(event.target); });
 })();
 
