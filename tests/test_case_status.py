@@ -341,3 +341,21 @@ def test_a_recorded_event_cannot_be_changed(case):
     with pytest.raises(ValueError, match="never changed"):
         event.save()
     assert CaseEvent.objects.get(pk=event.pk).note == ""
+
+
+@pytest.mark.django_db
+def test_the_waiting_case_says_whether_a_reminder_will_come(client, case):
+    from django.contrib.auth.models import User
+
+    mine(client, case)
+    status.mark_sent(case)
+    page = client.get(f"/cases/{case.token}/status/").content.decode()
+    assert "to get a reminder then" in page
+    owner = User.objects.create(username="o@example.com", email="o@example.com")
+    case.owner = owner
+    case.save()
+    page = client.get(f"/cases/{case.token}/status/").content.decode()
+    assert "o@example.com" not in page  # the link's holder never sees the owner's address
+    client.force_login(owner)
+    page = client.get(f"/cases/{case.token}/status/").content.decode()
+    assert "We will also e-mail you once then." in page
