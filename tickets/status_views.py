@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -31,15 +31,7 @@ from tickets.status_forms import (
     OutcomeForm,
     SentForm,
 )
-
-
-def _get_case(token: str) -> Case:
-    return get_object_or_404(
-        Case.objects.select_related(
-            "platform", "plan", "failure_mode", "sent_channel__escalates_to"
-        ),
-        token=token,
-    )
+from tickets.wizard import get_case_or_404
 
 
 def _mark_sent(case: Case, form: SentForm) -> str:
@@ -99,7 +91,7 @@ def _forms(case: Case, bound: CaseForm | None = None) -> dict[str, CaseForm]:
 
 
 def case_status(request: HttpRequest, token: str) -> HttpResponse:
-    case = _get_case(token)
+    case = get_case_or_404(token)
     remember(request, case)
     if request.method == "GET":
         status.touch(case)  # coming back counts as activity for the retention clock
@@ -142,7 +134,7 @@ def case_status(request: HttpRequest, token: str) -> HttpResponse:
 )
 def email_link(request: HttpRequest, token: str) -> HttpResponse:
     """E-mail this case's private link to an address the user types; nothing is kept."""
-    case = _get_case(token)
+    case = get_case_or_404(token)
     form = EmailLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That does not look like an e-mail address: nothing was sent.")
@@ -187,7 +179,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def delete_case(request: HttpRequest, token: str) -> HttpResponse:
-    case = _get_case(token)
+    case = get_case_or_404(token)
     if request.method == "POST":
         reference = case.reference
         delete_cases(Case.objects.filter(pk=case.pk))
