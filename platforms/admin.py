@@ -16,6 +16,7 @@ from platforms.models import (
     PlatformModel,
     RiskModifier,
     RiskRule,
+    SourceSnapshot,
     SupportChannel,
     Symptom,
     stale_before,
@@ -40,17 +41,35 @@ class NotVerifiedRecentlyFilter(admin.SimpleListFilter):
         return queryset
 
 
-SOURCED_FILTERS = (NotVerifiedRecentlyFilter, "confidence", "keep_admin_edits")
+SOURCED_FILTERS = (NotVerifiedRecentlyFilter, "confidence", "needs_review", "keep_admin_edits")
+
+
+@admin.display(boolean=True, description="Stale (not checked in 180 days)")
+def stale(obj) -> bool:
+    return obj.is_stale
+
+
+@admin.display(boolean=True, description="Source changed?")
+def flagged(obj) -> bool:
+    return obj.needs_review
+
+
+# Every knowledge list shows how far each fact can be trusted and whether it is due a check.
+TRUST_COLUMNS = ["confidence", stale, flagged, "verified_on"]
 
 
 def _keep_if_edited(obj, form) -> None:
     # An edit made here would be lost on the next load of the knowledge files, so it
     # protects itself; unticking the box alone hands the record back to the files.
-    if form.has_changed() and "keep_admin_edits" not in form.changed_data:
+    # Clearing the review mark after re-checking a source is not an edit of the facts.
+    edited = set(form.changed_data) - {"needs_review"}
+    if edited and "keep_admin_edits" not in edited:
         obj.keep_admin_edits = True
 
 
 class KnowledgeAdmin(admin.ModelAdmin):
+    readonly_fields = ["review_note"]
+
     def save_model(self, request, obj, form, change):
         if change:
             _keep_if_edited(obj, form)
@@ -100,7 +119,7 @@ class SupportChannelInline(admin.StackedInline):
 
 @admin.register(Platform)
 class PlatformAdmin(KnowledgeAdmin):
-    list_display = ["name", "vendor", "status", "id_label", "confidence", "verified_on"]
+    list_display = ["name", "vendor", "status", "id_label", *TRUST_COLUMNS]
     list_filter = [*SOURCED_FILTERS, "status", "refunds_errors_automatically"]
     search_fields = ["name", "vendor", "summary", "credit_policy", "source"]
     prepopulated_fields = {"slug": ["name"]}
@@ -109,29 +128,21 @@ class PlatformAdmin(KnowledgeAdmin):
 
 @admin.register(PlanTier)
 class PlanTierAdmin(KnowledgeAdmin):
-    list_display = [
-        "name",
-        "platform",
-        "position",
-        "legacy",
-        "watermark",
-        "confidence",
-        "verified_on",
-    ]
+    list_display = ["name", "platform", "position", "legacy", "watermark", *TRUST_COLUMNS]
     list_filter = ["platform", "legacy", *SOURCED_FILTERS]
     search_fields = ["name", "platform__name", "notes"]
 
 
 @admin.register(PlatformModel)
 class PlatformModelAdmin(KnowledgeAdmin):
-    list_display = ["name", "platform", "position", "confidence", "verified_on"]
+    list_display = ["name", "platform", "position", *TRUST_COLUMNS]
     list_filter = ["platform", *SOURCED_FILTERS]
     search_fields = ["name", "slug", "platform__name"]
 
 
 @admin.register(CreditRule)
 class CreditRuleAdmin(KnowledgeAdmin):
-    list_display = ["__str__", "returns_credits", "delay", "confidence", "verified_on"]
+    list_display = ["__str__", "returns_credits", "delay", *TRUST_COLUMNS]
     list_filter = ["platform", "outcome", "returns_credits", *SOURCED_FILTERS]
     search_fields = ["platform__name", "summary", "advice", "source"]
     list_select_related = ["platform"]
@@ -139,7 +150,7 @@ class CreditRuleAdmin(KnowledgeAdmin):
 
 @admin.register(SupportChannel)
 class SupportChannelAdmin(KnowledgeAdmin):
-    list_display = ["name", "platform", "kind", "human_answers", "confidence", "verified_on"]
+    list_display = ["name", "platform", "kind", "human_answers", *TRUST_COLUMNS]
     list_filter = ["platform", "kind", *SOURCED_FILTERS]
     search_fields = ["name", "address", "notes", "platform__name", "source"]
     filter_horizontal = ["plan_tiers"]
@@ -153,7 +164,7 @@ class ModeSymptomInline(admin.TabularInline):
 
 @admin.register(FailureMode)
 class FailureModeAdmin(KnowledgeAdmin):
-    list_display = ["term", "category", "framing", "predictable", "confidence", "verified_on"]
+    list_display = ["term", "category", "framing", "predictable", *TRUST_COLUMNS]
     list_filter = ["category", "framing", "predictable", *SOURCED_FILTERS]
     search_fields = ["term", "summary", "cause"]
     prepopulated_fields = {"slug": ["term"]}
@@ -178,7 +189,7 @@ class FAQInline(admin.StackedInline):
 
 @admin.register(FailureProfile)
 class FailureProfileAdmin(KnowledgeAdmin):
-    list_display = ["__str__", "strength", "wants_start_end_pair", "confidence", "verified_on"]
+    list_display = ["__str__", "strength", "wants_start_end_pair", *TRUST_COLUMNS]
     list_filter = ["platform", "failure_mode", "strength", *SOURCED_FILTERS]
     search_fields = ["platform__name", "failure_mode__term", "description", "cause"]
     list_select_related = ["platform", "failure_mode"]
@@ -208,7 +219,7 @@ class RiskRuleAdmin(KnowledgeAdmin):
         "over_seconds",
         "requires",
         "position",
-        "verified_on",
+        *TRUST_COLUMNS,
     ]
     list_filter = ["failure_modes", "modifiers__platform", *SOURCED_FILTERS]
     search_fields = ["slug", "label", "explanation", "patterns", "rewrite_note", "source"]
@@ -220,7 +231,7 @@ class RiskRuleAdmin(KnowledgeAdmin):
 
 @admin.register(RiskModifier)
 class RiskModifierAdmin(KnowledgeAdmin):
-    list_display = ["__str__", "rule", "platform", "multiplier", "verified_on"]
+    list_display = ["__str__", "rule", "platform", "multiplier", *TRUST_COLUMNS]
     list_filter = ["platform", "rule", *SOURCED_FILTERS]
     search_fields = ["rule__label", "rule__slug", "platform__name", "reason", "source"]
     list_select_related = ["rule", "platform"]
@@ -228,6 +239,17 @@ class RiskModifierAdmin(KnowledgeAdmin):
 
 @admin.register(NegationCue)
 class NegationCueAdmin(KnowledgeAdmin):
-    list_display = ["slug", "side", "pattern", "example", "verified_on"]
+    list_display = ["slug", "side", "pattern", "example", *TRUST_COLUMNS]
     list_filter = ["side", *SOURCED_FILTERS]
     search_fields = ["slug", "pattern", "example"]
+
+
+@admin.register(SourceSnapshot)
+class SourceSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["url", "state", "http_status", "checked_at", "changed_at"]
+    list_filter = ["state"]
+    search_fields = ["url", "detail"]
+    readonly_fields = [f.name for f in SourceSnapshot._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written by manage.py check_sources only

@@ -131,9 +131,14 @@ class Loader:
             self.report.kept.append(f"{model._meta.verbose_name} “{obj}”")
             return obj
         changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if "verified_on" in changed and obj.needs_review:
+            # Someone checked the facts again: what check_sources flagged is dealt with.
+            obj.needs_review, obj.review_note = False, ""
+            changed += ["needs_review", "review_note"]
         if changed:
             for name in changed:
-                setattr(obj, name, values[name])
+                if name in values:
+                    setattr(obj, name, values[name])
             obj.save(update_fields=changed)
             self.report.updated += 1
         else:

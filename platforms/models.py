@@ -44,6 +44,14 @@ class Sourced(models.Model):
         help_text="Tick after editing in the admin: load_knowledge then leaves this record "
         "alone until the edit is copied into the knowledge files.",
     )
+    needs_review = models.BooleanField(
+        default=False,
+        help_text="Set by check_sources when a page this record cites changed or disappeared. "
+        "Untick once a person has checked the facts again.",
+    )
+    review_note = models.CharField(
+        max_length=400, blank=True, help_text="What check_sources found, and when."
+    )
 
     class Meta:
         abstract = True
@@ -412,6 +420,34 @@ class FAQ(ProfileChild):
 
     def __str__(self) -> str:
         return self.question
+
+
+class SourceSnapshot(models.Model):
+    """The last fetch of one source URL, so the next fetch can tell whether the page changed."""
+
+    class State(models.TextChoices):
+        OK = "ok", "Unchanged"
+        CHANGED = "changed", "Changed since the last fetch"
+        GONE = "gone", "Gone (not found)"
+        ERROR = "error", "Could not be fetched"
+
+    url = models.URLField(max_length=400, unique=True)
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the page's main text (no nav or footer).",
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OK)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    detail = models.CharField(max_length=400, blank=True)
+    checked_at = models.DateTimeField()
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["url"]
+
+    def __str__(self) -> str:
+        return self.url
 
 
 def stale_before() -> date:

@@ -117,3 +117,43 @@ def test_a_stale_credit_policy_shows_under_not_verified_in_180_days(admin_client
     )
     response = admin_client.get("/admin/platforms/platform/?verification=stale")
     assert [p.slug for p in response.context["cl"].result_list] == ["runway"]
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_show_confidence_staleness_and_the_review_mark(admin_client, runway):
+    channel = SupportChannel.objects.get(platform=runway, slug="discord-community-help")
+    SupportChannel.objects.filter(pk=channel.pk).update(
+        verified_on=datetime.date(2020, 1, 1), needs_review=True
+    )
+    html = admin_client.get("/admin/platforms/supportchannel/?platform__id__exact=%d" % runway.pk)
+    html = html.content.decode()
+    assert "Stale (not checked in 180 days)" in html
+    assert "Source changed?" in html
+    assert "unverified" in html and "official" in html
+    flagged = admin_client.get("/admin/platforms/supportchannel/?needs_review__exact=1")
+    assert [c.pk for c in flagged.context["cl"].result_list] == [channel.pk]
+    for level in ["official", "reported", "unverified"]:
+        listed = admin_client.get(f"/admin/platforms/plantier/?confidence__exact={level}")
+        assert all(p.confidence == level for p in listed.context["cl"].result_list)
+
+
+@pytest.mark.django_db
+def test_clearing_the_review_mark_does_not_freeze_the_record(admin_client, runway):
+    from platforms.models import PlanTier
+
+    plan = runway.plans.get(slug="pro")
+    PlanTier.objects.filter(pk=plan.pk).update(needs_review=True, review_note="x")
+    url = f"/admin/platforms/plantier/{plan.pk}/change/"
+    data = change_form_data(admin_client, url)
+    data.pop("needs_review", None)
+    data |= {"watermark": "false", "commercial_use": "unknown"}  # the null-boolean widget's values
+    assert admin_client.post(url, data).status_code == 302
+    plan.refresh_from_db()
+    assert not plan.needs_review
+    assert not plan.keep_admin_edits
+
+
+@pytest.mark.django_db
+def test_source_snapshots_are_read_only_in_the_admin(admin_client):
+    assert admin_client.get("/admin/platforms/sourcesnapshot/").status_code == 200
+    assert admin_client.get("/admin/platforms/sourcesnapshot/add/").status_code == 403
