@@ -125,7 +125,7 @@ def test_the_admin_lists_show_confidence_staleness_and_the_review_mark(admin_cli
     SupportChannel.objects.filter(pk=channel.pk).update(
         verified_on=datetime.date(2020, 1, 1), needs_review=True
     )
-    html = admin_client.get("/admin/platforms/supportchannel/?platform__id__exact=%d" % runway.pk)
+    html = admin_client.get(f"/admin/platforms/supportchannel/?platform__id__exact={runway.pk}")
     html = html.content.decode()
     assert "Stale (not checked in 180 days)" in html
     assert "Source changed?" in html

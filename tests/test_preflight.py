@@ -146,7 +146,8 @@ def test_the_clip_length_rule_fires_only_above_4_seconds(duration_s, fires, rule
 
 
 def test_the_clip_length_rule_needs_a_face(rules):
-    assert hits("Waves rolling onto a beach", rules, duration_s=10) == set()
+    assert hits("Waves rolling onto a beach", rules, duration_s=10) == {"long-clip"}
+    assert hits("Waves rolling onto a beach", rules, duration_s=8) == set()
 
 
 def test_a_platform_modifier_scales_the_rules_points(rules):
@@ -393,3 +394,88 @@ def test_the_api_refuses_a_body_that_is_not_json_with_415():
     response = post("prompt=hello", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
     assert response.json()["error"]
+
+
+# --- Modes a prompt cannot show, and when to suggest another platform -----------------------
+
+
+@pytest.mark.django_db
+def test_modes_a_prompt_cannot_show_are_not_assessed_never_green():
+    rules = load_rules()
+    report = build_report("A cat on a sofa", platform="runway", duration_s=5, rules=rules)
+    unpredictable = {m.failure_mode.slug: m for m in report.chosen.not_assessed}
+    assert {
+        "failed-generation-credits-not-restored",
+        "stalled-generation",
+        "moderation-false-positive",
+        "paid-tier-watermark",
+        "output-spec-mismatch",
+    } <= set(unpredictable)
+    assert all(m.level == "unassessed" and m.level != "green" for m in unpredictable.values())
+    html = Client().get("/preflight/", {"prompt": "A cat on a sofa", "platform": "runway"})
+    html = html.content.decode()
+    section = html[html.index("Every failure mode on Runway") :]
+    for mode in unpredictable.values():
+        row = section[
+            section.index(mode.failure_mode.term) - 200 : section.index(mode.failure_mode.term)
+        ]
+        assert "NOT ASSESSED" in row, mode
+
+
+@pytest.mark.django_db
+def test_another_platform_is_suggested_only_on_documented_evidence_for_that_failure():
+    rules = load_rules()
+    # Faces: Runway and Luma both have a documented profile of the face failure.
+    prompt = "Close-up of a woman smiling at the camera"
+    report = build_report(prompt, platform="runway", duration_s=4, rules=rules)
+    suggestion = report.suggestion
+    if suggestion is not None:
+        assert suggestion.mode.documented and suggestion.chosen_mode.documented
+        assert suggestion.mode.score < suggestion.chosen_mode.score
+    # Hands: no platform has a profile of anatomical malformation, so none is suggested,
+    # however few rules another platform has on record.
+    hands = build_report("A man typing on a laptop", platform="runway", duration_s=5, rules=rules)
+    assert hands.chosen.worst.failure_mode.slug == "anatomical-malformation"
+    assert hands.suggestion is None
+    html = Client().get("/preflight/", {"prompt": "A man typing on a laptop", "platform": "runway"})
+    assert "Fewer rules on record is not lower risk" in html.content.decode()
+    assert "Pick a different platform" not in html.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_suggestion_names_the_platform_and_says_on_what_evidence():
+    prompt = "Close-up portrait of a young woman smiling, warm light"
+    report = build_report(prompt, platform="runway", duration_s=5, rules=load_rules())
+    assert report.suggestion.platform.platform.slug == "luma"
+    assert [p.platform.slug for p in report.suggestion.evidence] == ["runway", "luma"]
+    html = Client().get("/preflight/", {"prompt": prompt, "platform": "runway"}).content.decode()
+    assert "Pick a different platform: <strong>Luma Dream Machine</strong>" in html
+    assert "On what evidence: both platforms have a documented profile of this failure" in html
+
+
+@pytest.mark.django_db
+def test_a_rewrite_never_doubles_a_word():
+    rules = load_rules()
+    modes = score_prompt(
+        "A slow whip pan across the bay", platform="kling", duration_s=5, rules=rules
+    )
+    camera = next(m for m in modes if m.failure_mode.slug == "unrequested-camera-motion")
+    assert camera.rewrite.startswith("A slow pan across the bay")
+    assert "slow slow" not in camera.rewrite.lower()
+
+
+@pytest.mark.django_db
+def test_the_api_keeps_the_pages_limits_because_it_validates_through_its_form():
+    from platforms.forms import PreflightForm
+
+    too_short = {"prompt": SEED, "platform": "runway", "duration_s": 0.25}
+    form = PreflightForm(
+        {"prompt": SEED, "platform": "runway", "duration_s": "0.25"},
+        platforms=load_rules().platform_list,
+    )
+    assert not form.is_valid()
+    response = post(too_short)
+    assert response.status_code == 400
+    assert response.json()["error"] == f"duration_s: {form.errors['duration_s'][0]}"
+    assert post({"prompt": SEED, "platform": "all"}).status_code == 404
+    assert post({"prompt": SEED, "platform": "sora"}).status_code == 404

@@ -5,6 +5,7 @@ Run with ``-s`` to see the figures: ``.venv/bin/python -m pytest -s tests/test_p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def scored(db) -> list[tuple[dict, object]]:
 
 
 def test_the_labelled_set_is_large_enough_and_covers_every_level():
-    assert len(LABELLED) >= 60
+    assert len(LABELLED) >= 150
     assert {item["expected"] for item in LABELLED} == {"green", "yellow", "red"}
     assert sum(1 for item in LABELLED if item.get("seed")) == 7
 
@@ -69,3 +70,25 @@ def test_the_rewrite_of_a_risky_prompt_is_at_least_one_level_lower(scored):
     rate = len(lower) / len(risky)
     print(f"\nrewrite one level lower or better: {len(lower)}/{len(risky)} = {rate:.1%}")
     assert rate >= MIN_REWRITE_IMPROVEMENT
+
+
+def test_the_labelled_set_covers_the_new_prompt_predictable_modes(scored):
+    risky_modes = {mode.failure_mode.slug for _, mode in scored if mode.reasons}
+    for slug in [
+        "anatomical-malformation",
+        "text-rendering-corruption",
+        "physical-implausibility",
+        "unrequested-camera-motion",
+        "temporal-flicker",
+        "object-permanence-failure",
+        "cross-shot-identity-inconsistency",
+        "prompt-non-adherence",
+    ]:
+        assert slug in risky_modes, slug
+
+
+def test_no_rewrite_repeats_a_word_or_leaves_stray_punctuation(scored):
+    for _, mode in scored:
+        if mode.rewrite:
+            assert not re.search(r"\b(\w+)\s+\1\b", mode.rewrite, re.IGNORECASE), mode.rewrite
+            assert not re.search(r"\s[,.;]|,,|\.\.", mode.rewrite), mode.rewrite
