@@ -33,14 +33,23 @@ def test_every_rule_and_modifier_names_its_source_and_check_date():
     for model in (RiskRule, RiskModifier, NegationCue):
         assert model.objects.exists()
         assert not model.objects.filter(source="").exists()
-    assert RiskRule.objects.filter(source__contains="seed:").count() == RiskRule.objects.count()
+    for rule in RiskRule.objects.all():
+        assert "seed:" in rule.source or "https://" in rule.source, rule
 
 
 @pytest.mark.django_db
 def test_the_face_rules_require_the_face_rule_and_link_to_failure_modes():
-    gated = RiskRule.objects.exclude(slug="face-in-shot")
+    face_modes = ["facial-landmark-regression-failure", "identity-coherence-failure"]
+    gated = RiskRule.objects.filter(failure_modes__slug__in=face_modes).distinct()
+    assert gated.count() >= 8
     assert all(r.requires and r.requires.slug == "face-in-shot" for r in gated)
-    assert all(r.failure_modes.exists() for r in gated)
+    assert all(r.failure_modes.exists() for r in RiskRule.objects.exclude(slug="face-in-shot"))
+
+
+@pytest.mark.django_db
+def test_every_rule_scores_only_modes_a_prompt_can_show():
+    for rule in RiskRule.objects.prefetch_related("failure_modes"):
+        assert all(mode.predictable for mode in rule.failure_modes.all()), rule
 
 
 @pytest.mark.django_db
