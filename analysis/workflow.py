@@ -281,6 +281,7 @@ def add_frames(analysis: Analysis, *, with_landmarks: bool) -> list[Screenshot]:
                 filename=f"{analysis.original_filename} at {label}.png",
                 role=frame.role,
                 time_s=frame.time_s,
+                focus_box=tuple(evidence.face_focus_box(frame.landmarks)),  # page 1: the face
             )
         )
     shots = tickets_api.add_frames(analysis.case, frames)

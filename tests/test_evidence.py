@@ -763,3 +763,14 @@ def test_the_area_where_the_failure_shows_is_saved_with_the_card(client, case):
     response = client.post(f"/cases/{case.token}/evidence/", data)
     assert response.status_code == 400
     assert "Mark one area" in response.content.decode()
+
+
+def test_the_focus_box_of_a_face_surrounds_its_landmarks_with_a_margin():
+    from tickets.evidence import face_focus_box
+
+    face = [[0.4, 0.3], [0.6, 0.3], [0.5, 0.5]]
+    left, top, width, height = face_focus_box([face])
+    assert left < 0.4 and top < 0.3 and left + width > 0.6 and top + height > 0.5
+    assert width < 0.4 and height < 0.4
+    assert face_focus_box([]) == []
+    assert face_focus_box([[[0.0, 0.0], [1.0, 1.0]]]) == [0.0, 0.0, 1.0, 1.0]

@@ -226,3 +226,16 @@ def test_qpdf_finds_no_error_in_the_pdf(case_with_pair, tmp_path):
     path.write_bytes(pdf)
     result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_frames_that_clip_analysis_adds_are_shown_on_page_one_cropped_to_the_face(client, runway):
+    from tests.test_analysis_views import finished_analysis
+
+    case = make_case(runway)
+    analysis = finished_analysis(case)
+    client.post(f"/cases/{case.token}/analysis/{analysis.pk}/use/", {"frames": "on"})
+    with_face = [shot for shot in case.screenshots.all() if shot.focus_box]
+    assert with_face
+    left, top, width, height = with_face[0].focus_box
+    assert left <= 0.25 and top <= 0.4 and left + width >= 0.5 and top + height >= 0.5

@@ -25,6 +25,7 @@ class FrameImage:
     filename: str
     role: str
     time_s: float
+    focus_box: tuple[float, ...] = ()  # where page 1 of the PDF should look (the face)
 
 
 def set_clip_times(
@@ -67,7 +68,12 @@ def add_frames(case: Case, frames: list[FrameImage]) -> list[Screenshot]:
             role = frame.role if frame.role in Screenshot.Role.values else "other"
             shots.append(
                 evidence.store_screenshot(
-                    case, ingested, role=role, time_s=frame.time_s, from_clip=True
+                    case,
+                    ingested,
+                    role=role,
+                    time_s=frame.time_s,
+                    from_clip=True,
+                    focus_box=list(frame.focus_box),
                 )
             )
     return shots

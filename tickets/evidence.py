@@ -162,6 +162,25 @@ def save_edits(
     return blur_changed
 
 
+def face_focus_box(faces: list[list[list[float]]], *, margin: float = 0.25) -> list[float]:
+    """The area around the faces (landmarks as [x, y] fractions) to show on page 1 of the PDF.
+
+    For frames that clip analysis adds: ``store_screenshot(..., focus_box=...)``. Empty when
+    there is no face.
+    """
+    points = [point for face in faces for point in face if len(point) == 2]
+    if not points:
+        return []
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    left, top, right, bottom = min(xs), min(ys), max(xs), max(ys)
+    pad_x, pad_y = (right - left) * margin, (bottom - top) * margin
+    left, top = max(0.0, left - pad_x), max(0.0, top - pad_y)
+    right, bottom = min(1.0, right + pad_x), min(1.0, bottom + pad_y)
+    if right <= left or bottom <= top:
+        return []
+    return [round(v, 4) for v in (left, top, right - left, bottom - top)]
+
+
 def guess_roles(case: Case, count: int) -> list[tuple[str, float | None]]:
     """What each of ``count`` files picked together probably shows, in their order.
 
