@@ -18,6 +18,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory)
     # images): on a file, each thread has a connection of its own. One file per test
     # session, so two sessions at once never share it.
     database = settings.DATABASES["default"]
+    # Tests open and close connections from many threads: none should outlive its test.
+    database["CONN_MAX_AGE"] = 0
     if database["ENGINE"] == "django.db.backends.sqlite3":
         name = tmp_path_factory.mktemp("database") / "test.sqlite3"
         database.setdefault("TEST", {})["NAME"] = str(name)
