@@ -511,7 +511,9 @@ def choose_reference(times: Array, points: Array, assessed: Array) -> Array:
     return chosen
 
 
-def measure_track(times: Array, points: Array, in_reference: Array) -> tuple[Measurements, Array]:
+def measure_track(
+    times: Array, points: Array, in_reference: NDArray[np.bool_]
+) -> tuple[Measurements, Array]:
     """The track's measurements and each measure smoothed: (N, len(MEASURES)), in order."""
     reference = procrustes_mean(points[in_reference])
     aligned = similarity_to(points, reference)

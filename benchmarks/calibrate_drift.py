@@ -50,11 +50,11 @@ def clean_clips(args: argparse.Namespace, seed: int, work: Path) -> list[Path]:
     if args.hard:
         from benchmarks import clip_scenes
 
-        for spec in clip_scenes.drift_specs(seed):
-            if spec.warp is None:
-                path = work / f"{spec.name}{spec.suffix}"
+        for scene_spec in clip_scenes.drift_specs(seed):
+            if scene_spec.warp is None:
+                path = work / f"{scene_spec.name}{scene_spec.suffix}"
                 if not path.exists():
-                    clip_scenes.render(spec, path)
+                    clip_scenes.render(scene_spec, path)
                 paths.append(path)
         return paths
     scene = None
