@@ -34,8 +34,10 @@ def site_environment(folder: Path, database_url: str | None) -> dict[str, str]:
     """The variables of a production-like site whose files all live in ``folder``."""
     if database_url and database_url.startswith(("postgres://", "postgresql://")):
         database_url = _fresh_postgres_database(database_url)
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in their process; a server never has it.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return {
-        **os.environ,
+        **inherited,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
