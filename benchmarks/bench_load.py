@@ -31,13 +31,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import servers
-from benchmarks.case_client import Browser, parse_forms
+from benchmarks.case_client import Browser, NoRedirect, parse_forms
 
 PROMPTS = [
     "A news anchor sitting at a desk, looking directly into camera, slow zoom in",
@@ -119,6 +120,25 @@ def csrf_pair(base_url: str, token: str) -> tuple[str, str]:
     form_token = next(c.value for f in forms for c in f.controls if c.name == "csrfmiddlewaretoken")
     cookie = next(c.value or "" for c in browser.cookies if c.name == "csrftoken")
     return cookie, form_token
+
+
+def check_post_saves(base_url: str, row, cookie: str, headers: dict[str, str]) -> None:
+    """The step's POST must validate and save (a redirect), or the run measures an error page."""
+    import urllib.request
+
+    method, path, body, content_type = row
+    request = urllib.request.Request(base_url + path, data=body.encode(), method=method)
+    for name, value in {**headers, "Cookie": f"csrftoken={cookie}"}.items():
+        request.add_header(name, value)
+    request.add_header("Content-Type", content_type)
+    opener = urllib.request.build_opener(NoRedirect())
+    try:
+        answer = opener.open(request, timeout=60)
+        status, text = answer.status, answer.read().decode()[:2000]
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()[:2000]
+    if status != 302:
+        raise SystemExit(f"the step's POST answered {status}, not a redirect:\n{text}")
 
 
 def step_requests(tokens: list[str], form_token: str) -> list[tuple[str, str, str, str]]:
@@ -230,6 +250,7 @@ def main() -> int:
             host = urllib.parse.urlsplit(app).netloc
             cookie, form_token = csrf_pair(app, tokens[0])
             proxy = {"X-Forwarded-Proto": "https", "Referer": f"https://{host}/"}
+            check_post_saves(app, step_requests(tokens[:1], form_token)[1], cookie, proxy)
             step = write_script(
                 folder,
                 "step",

@@ -160,7 +160,7 @@ def parse_forms(html: str) -> tuple[str, list[Form]]:
     return parser.title.strip(), parser.forms
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
 
@@ -194,7 +194,7 @@ class Browser:
         self.base_url = base_url.rstrip("/")
         self.cookies = http.cookiejar.CookieJar(_ProxiedPolicy())
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect()
         )
         self.timeout = timeout
         self.requests = 0
