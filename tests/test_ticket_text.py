@@ -333,3 +333,66 @@ def test_the_review_builds_one_ticket_per_channel_and_a_general_one_when_none_is
     case = unsaved_case("runway", "free")
     assert [t.channel for t in tickets_for(case)] == channels_for(case)
     assert len(tickets_for(unsaved_case("kling", "any"))) == 1
+
+
+FACE_WORDS = re.compile(r"\b(face|facial|eyes?|landmark|identity)\b", re.IGNORECASE)
+
+
+@pytest.mark.django_db
+def test_a_runway_six_fingers_case_names_the_anatomy_term_and_never_a_face():
+    from tickets.catalogue import defect_catalogue
+
+    runway = Platform.objects.get(slug="runway")
+    found = defect_catalogue(runway)
+    fingers = [key for key, text, _ in found.symptoms if "finger" in text.lower()]
+    mode = found.suggest(fingers)[0]
+    assert mode.slug == "anatomical-malformation"
+    symptoms = [text for key, text, _ in found.symptoms if key in fingers]
+    case = unsaved_case(
+        "runway",
+        "standard",
+        failure_mode=mode,
+        symptoms=symptoms,
+        prompt="A pianist's hands playing a slow melody, close-up",
+        observations="Her left hand has six fingers from 0:02.",
+    )
+    for ticket in tickets_for(case):
+        text = ticket.as_text
+        assert mode.term in text
+        assert "Extra or missing fingers" in text
+        assert "gen_8f2a91c4" in text and "0:01.2" in text
+        assert not FACE_WORDS.search(text), text
+
+
+@pytest.mark.django_db
+def test_a_luma_error_with_credits_not_back_names_the_rule_and_the_facts_and_never_a_face():
+    case = every_outcome_case("luma", "any", Outcome.ERROR)
+    case.failure_mode = FailureMode.objects.get(slug="failed-generation-credits-not-restored")
+    case.prompt = "A red kite over a beach at sunset"
+    case.observations = ""
+    rule = case.platform.credit_rule(Outcome.ERROR)
+    assert rule.returns_credits is True  # Luma's help centre: failed generations come back
+    text = ticket_for(case).as_text
+    for fact in [
+        case.failure_mode.term,
+        "Asset ID: gen_8f2a91c4",
+        "Error shown: “Generation failed: internal error”",
+        "Tried at: 1 Dec, 14:05 CET",
+        "Credits charged: 25",
+        "Credit balance: 500 before, 475 after",
+        "Waited: 3 hours",
+        "come back by themselves",
+    ]:
+        assert fact in text, fact
+    assert "First visible" not in text and "Clip length" not in text
+    assert not FACE_WORDS.search(text), text
+
+
+@pytest.mark.django_db
+def test_a_discontinued_platform_drafts_no_generation_ticket(client):
+    sora = Platform.objects.get(slug="sora")
+    assert sora.is_discontinued
+    from tickets import wizard
+
+    case = unsaved_case("sora", "any")
+    assert wizard.next_step(case, wizard.PLATFORM) is None

@@ -486,3 +486,60 @@ def test_case_tokens_are_long_and_random():
     # A counter or a clock would repeat its leading characters; random tokens do not.
     assert len({t[:6] for t in tokens}) == 1000
     assert len(set("".join(tokens))) == 64
+
+
+@pytest.mark.django_db
+def test_sora_is_explained_as_closed_and_no_case_or_ticket_is_drafted(client):
+    from platforms.models import Platform
+
+    sora = Platform.objects.get(slug="sora")
+    response = client.post("/escalate/", {"platform": sora.pk, "plan": sora.plans.get().pk})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Sora has closed, so no generation ticket can be acted on" in page
+    assert "OpenAI" in page  # where account and billing questions go
+    assert not Case.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_case_moved_to_sora_stops_at_the_platform_step(client, runway):
+    from platforms.models import Platform
+
+    sora = Platform.objects.get(slug="sora")
+    case = make_case(runway, reached_step="platform")
+    url = f"/cases/{case.token}/platform/"
+    response = client.post(url, {"platform": sora.pk, "plan": sora.plans.get().pk})
+    assert response["Location"].endswith("/platform/")
+    assert "no generation ticket can be acted on" in client.get(url).content.decode()
+    assert client.get(f"/cases/{case.token}/outcome/")["Location"].endswith("/platform/")
+
+
+@pytest.mark.django_db
+def test_the_model_is_asked_only_where_the_platform_hosts_several(client, runway):
+    from platforms.models import Platform
+
+    assert (
+        'name="ai_model"' in client.get(f"/escalate/plans/?platform={runway.pk}").content.decode()
+    )
+    hailuo = Platform.objects.get(slug="hailuo")
+    assert (
+        'name="ai_model"'
+        not in client.get(f"/escalate/plans/?platform={hailuo.pk}").content.decode()
+    )
+    gen4 = runway.ai_models.get(slug="gen-4")
+    case_url = start_case(client, runway, ai_model=gen4.pk)
+    case = Case.objects.get()
+    assert case.ai_model == gen4
+    response = client.post(case_url + "outcome/", {"outcome": "defect"})
+    assert response["Location"].endswith("/failure/")
+
+
+@pytest.mark.django_db
+def test_a_model_of_another_platform_is_refused(client, runway, luma):
+    ray = luma.ai_models.exclude(slug="other").first()
+    response = client.post(
+        "/escalate/",
+        {"platform": runway.pk, "plan": runway.plans.first().pk, "ai_model": ray.pk},
+    )
+    assert "is not a model on Runway" in response.content.decode()
+    assert not Case.objects.exists()

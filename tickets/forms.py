@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from platforms.models import PlanTier, Platform
+from platforms.models import PlanTier, Platform, PlatformModel
 from platforms.outcomes import Outcome
 from tickets.catalogue import Catalogue
 from tickets.evidence import MAX_SCREENSHOTS, parse_blur_boxes, too_many_files_message
@@ -40,6 +40,15 @@ class PlatformForm(forms.Form):
         error_messages={"required": "Choose your plan.", "invalid_choice": "Choose your plan."},
     )
 
+    ai_model = forms.ModelChoiceField(
+        PlatformModel.objects.select_related("platform").order_by(
+            "platform__position", "position"
+        ),
+        required=False,
+        label="Model (optional)",
+        help_text="Which generator made the clip, where the platform offers several.",
+        error_messages={"invalid_choice": "Choose a model from the list."},
+    )
     plan_name = UserTextField(
         max_length=60,
         required=False,
@@ -50,6 +59,7 @@ class PlatformForm(forms.Form):
     def __init__(self, *args, only_platform: Platform | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         plans = list(self.fields["plan"].queryset)
+        models = list(self.fields["ai_model"].queryset)
         if only_platform:
             # htmx asked for one platform's plans: a short list, preselected when there is one.
             plans = [plan for plan in plans if plan.platform_id == only_platform.pk]
@@ -58,19 +68,42 @@ class PlatformForm(forms.Form):
             ]
             if len(plans) == 1:
                 self.initial["plan"] = plans[0].pk
+            models = [m for m in models if m.platform_id == only_platform.pk]
+            if hosts_several_models(models):
+                self.fields["ai_model"].choices = [("", "Not sure")] + [
+                    (m.pk, m.name) for m in models
+                ]
+            else:
+                del self.fields["ai_model"]  # one generator: nothing to ask
             return
-        # Without JavaScript, plans are grouped under their platform.
+        # Without JavaScript, plans and models are grouped under their platform.
         groups: dict[str, list[tuple[int, str]]] = {}
         for plan in plans:
             groups.setdefault(plan.platform.name, []).append((plan.pk, plan.name))
         self.fields["plan"].choices = [("", "Choose your plan"), *groups.items()]
+        by_platform: dict[str, list[PlatformModel]] = {}
+        for model in models:
+            by_platform.setdefault(model.platform.name, []).append(model)
+        self.fields["ai_model"].choices = [("", "Not sure")] + [
+            (name, [(m.pk, m.name) for m in group])
+            for name, group in by_platform.items()
+            if hosts_several_models(group)
+        ]
 
     def clean(self):
         data = super().clean()
         platform, plan = data.get("platform"), data.get("plan")
         if platform and plan and plan.platform_id != platform.pk:
             self.add_error("plan", f"“{plan.name}” is not a {platform.name} plan.")
+        model = data.get("ai_model")
+        if platform and model and model.platform_id != platform.pk:
+            self.add_error("ai_model", f"“{model.name}” is not a model on {platform.name}.")
         return data
+
+
+def hosts_several_models(models: list[PlatformModel]) -> bool:
+    """Whether asking for the model tells support anything ("other" is not a model)."""
+    return len([m for m in models if m.slug != "other"]) >= 2
 
 
 class OutcomeForm(forms.Form):

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from platforms.models import FailureMode, PlanTier, Platform
+from platforms.models import FailureMode, PlanTier, Platform, PlatformModel
 from platforms.outcomes import Outcome
 from tickets.timestamps import ClipTime
 
@@ -47,6 +47,11 @@ class Case(models.Model):
     plan = models.ForeignKey(PlanTier, models.PROTECT, related_name="+")
     plan_name = models.CharField(
         max_length=60, blank=True, help_text="The plan as the user's account names it."
+    )
+    # The generator inside the platform, where it hosts several; the channel and the
+    # credit rule stay the platform's.
+    ai_model = models.ForeignKey(
+        PlatformModel, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     credits_returned = models.BooleanField(null=True)

@@ -127,7 +127,7 @@ def ticket_facts(case: Case, *, attachments: list[str]) -> dict:
     """Everything a ticket template may show, user strings cleaned of bidi controls."""
     clean = user_text.clean
     outcome = case.outcome or Outcome.DEFECT
-    model = getattr(case, "ai_model", None)
+    model = case.ai_model if case.ai_model and case.ai_model.slug != "other" else None
     rule = credit_rule(case.platform, outcome)
     wanted = detail_fields(outcome, case.platform)
 

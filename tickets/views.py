@@ -10,6 +10,7 @@ from django_ratelimit.decorators import ratelimit
 
 from avadesk.views import bad_request_page
 from platforms.models import FailureMode, Platform
+from platforms.outcomes import Outcome
 from tickets import wizard
 from tickets.evidence_strength import evidence_checklist
 from tickets.evidence_views import evidence_step
@@ -51,13 +52,14 @@ def start(request: HttpRequest) -> HttpResponse:
         form = PlatformForm(request.POST)
         if form.is_valid():
             platform = form.cleaned_data["platform"]
-            if getattr(platform, "is_discontinued", False):
+            if platform.is_discontinued:
                 closed = platform  # explained on the page; no case, no ticket
             else:
                 case = Case(platform=platform, plan=form.cleaned_data["plan"])
                 if mode := FailureMode.objects.filter(slug=failure).first():
-                    # From a reference page: the failure it describes is a finished clip's.
-                    case.outcome, case.failure_mode = "defect", mode
+                    # From a reference page: how such a generation ends, and its term.
+                    case.outcome = (mode.outcomes or [Outcome.DEFECT])[0]
+                    case.failure_mode = mode
                 wizard.save_step(wizard.PLATFORM, case, form.cleaned_data)
                 following = wizard.next_step(case, wizard.PLATFORM)
                 case.reach(following.slug)
@@ -84,8 +86,8 @@ def start(request: HttpRequest) -> HttpResponse:
             **_context(None, wizard.PLATFORM),
             "form": form,
             "failure": failure,
-            "closed": closed,
             **wizard.PLATFORM.context(None, form),
+            "closed": closed,
         },
     )
 

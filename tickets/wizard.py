@@ -56,7 +56,12 @@ class PlatformStep(Step):
     slug, title, form_class = "platform", "Platform and plan", PlatformForm
 
     def initial(self, case: Case) -> dict:
-        return {"platform": case.platform_id, "plan": case.plan_id, "plan_name": case.plan_name}
+        return {
+            "platform": case.platform_id,
+            "plan": case.plan_id,
+            "ai_model": case.ai_model_id,
+            "plan_name": case.plan_name,
+        }
 
     def save(self, case: Case, data: dict) -> None:
         if case.platform_id is not None and case.platform_id != data["platform"].pk:
@@ -65,7 +70,13 @@ class PlatformStep(Step):
             case.typed.pop(FAILURE.slug, None)
             case.typed.pop(DETAILS.slug, None)
         case.platform, case.plan = data["platform"], data["plan"]
+        case.ai_model = data.get("ai_model")
         case.plan_name = data["plan_name"].strip()
+
+    def context(self, case: Case | None, form: forms.Form | None, **options) -> dict:
+        platform = case.platform if case else None
+        closed = platform if platform is not None and platform.is_discontinued else None
+        return {"closed": closed}
 
 
 class OutcomeStep(Step):
@@ -232,7 +243,7 @@ def next_step(case: Case, step: Step) -> Step | None:
     """Where a case goes after ``step`` was saved; None: the route stops here, with the
     reason on that step's page (a closed platform, credits that came back, a watermark
     the plan itself adds)."""
-    if getattr(case.platform, "is_discontinued", False):
+    if case.platform.is_discontinued:
         return None
     if step is OUTCOME and stop_reason(case):
         return None
