@@ -441,3 +441,153 @@ def test_analysis_progress_is_polled_and_can_be_cancelled(site, page, tmp_path):
     # The worker sees the request, stops, and the polling shows it.
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.CANCELLED)
     expect(page.locator("#analysis-status")).to_contain_text("was cancelled", timeout=5000)
+
+
+# Every outcome walked to a ticket: (outcome, what the outcome step asks besides it, the
+# details typed, what the ticket must say). The defect is six fingers: no face anywhere.
+WALKS = {
+    "error": (
+        {"credits_returned": "no"},
+        {
+            "generation_id": "gen_55aa77bb",
+            "error_text": "Generation failed",
+            "attempted_at": "1 Dec, 14:05 CET",
+            "credits_charged": "25",
+        },
+        ["Failed Generation", "“Generation failed”", "25 credits"],
+    ),
+    "defect": (
+        {},
+        {
+            "generation_id": "gen_55aa77bb",
+            "prompt": "A pianist's hands on the keys, close-up",
+            "clip_length": "5s",
+            "first_visible": "0:02",
+        },
+        ["Anatomical", "Extra or missing fingers", "0:02"],
+    ),
+    "moderation": (
+        {},
+        {
+            "generation_id": "gen_55aa77bb",
+            "error_text": "This prompt may violate our policy",
+            "attempted_at": "1 Dec, 14:05 CET",
+            "prompt": "A knight in armour on a horse",
+        },
+        ["Moderation", "have not resubmitted"],
+    ),
+    "stalled": (
+        {"credits_returned": "no"},
+        {"generation_id": "gen_55aa77bb", "attempted_at": "1 Dec, 09:00 CET", "waited": "5 hours"},
+        ["Stalled", "5 hours"],
+    ),
+    "entitlement": (
+        {"spec_aspect": "watermark"},
+        {"generation_id": "gen_55aa77bb", "spec_delivered": "bottom right corner"},
+        ["Watermark", "bottom right corner", "without one"],
+    ),
+}
+FACE_WORDS = re.compile(r"\b(face|facial|eyes?|landmark)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("outcome", list(WALKS))
+@pytest.mark.parametrize("way", ["javascript-1280", "no-javascript-390"])
+def test_every_outcome_is_walked_to_its_own_ticket(site, browser, outcome, way):
+    javascript = way.startswith("javascript")
+    width = 1280 if javascript else 390
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    name = f"walk-{outcome}-{way}"
+    asked, details, expected = WALKS[outcome]
+
+    page.goto(site + "/escalate/")
+    page.check(f"input[name=platform][value='{platform_pk('runway')}']")
+    if javascript:
+        expect(page.locator("#id_plan option", has_text="Standard")).to_have_count(1)
+    page.select_option("#id_plan", label="Standard")
+    snap(page, f"{name}-1-platform")
+    page.click("button:has-text('Continue')")
+
+    page.check(f"input[name=outcome][value={outcome}]")
+    expect(page.locator(f".branch-{outcome}")).to_be_visible()
+    for other in WALKS:
+        if other != outcome:
+            expect(page.locator(f".branch-{other}")).to_be_hidden()
+    for field, value in asked.items():
+        page.check(f"input[name={field}][value={value}]")
+    snap(page, f"{name}-2-outcome")
+    page.click("button:has-text('Continue')")
+
+    if outcome == "defect":
+        page.click(".symptom-group:has-text('Anatomy') >> summary")
+        page.check("label:has-text('Extra or missing fingers') >> input")
+        if not javascript:
+            page.click("button:has-text('Suggest a term')")
+        expect(page.locator("#terms")).to_contain_text("Best match")
+        assert page.is_checked("input[name=failure_mode][value=anatomical-malformation]")
+        snap(page, f"{name}-3-failure")
+        page.click("button[value=save]")
+
+    fields = {
+        el.get_attribute("name")
+        for el in page.locator("form [name]:is(input, textarea, select)").all()
+    } - {"csrfmiddlewaretoken"}
+    assert set(details) <= fields, fields
+    assert ("first_visible" in fields) is (outcome == "defect")
+    for field, value in details.items():
+        page.fill(f"#id_{field}", value)
+    snap(page, f"{name}-4-generation")
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/evidence/")
+    snap(page, f"{name}-5-evidence")
+    page.click("button[value=continue]")
+
+    page.wait_for_url("**/review/")
+    snap(page, f"{name}-6-review")
+    for ticket in page.locator("textarea.ticket-text").all():
+        text = ticket.input_value()
+        for fact in ["gen_55aa77bb", *expected]:
+            assert fact in text, (fact, text)
+        assert not FACE_WORDS.search(text), text
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    context.close()
+
+
+def test_a_submit_right_after_typing_keeps_what_was_submitted(site, page):
+    from platforms.models import Platform
+    from tests.conftest import make_case
+
+    case = make_case(Platform.objects.get(slug="runway"), reached_step="generation")
+    page.goto(f"{site}/cases/{case.token}/generation/")
+    page.fill("#id_prompt", "")
+    page.locator("#id_prompt").press_sequentially("The final prompt")
+    page.wait_for_timeout(50)  # well within the preview's delay: a request is still pending
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/evidence/")
+    page.wait_for_timeout(600)  # any preview that was still on its way has arrived
+    case.refresh_from_db()
+    assert case.prompt == "The final prompt"
+    page.goto(f"{site}/cases/{case.token}/generation/")
+    assert page.input_value("#id_prompt") == "The final prompt"
+
+
+def test_on_a_phone_the_preview_stays_on_screen_while_typing(site, browser):
+    from platforms.models import Platform
+    from tests.conftest import make_case
+
+    case = make_case(Platform.objects.get(slug="runway"), reached_step="generation")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{site}/cases/{case.token}/generation/")
+    page.click("#id_generation_id")
+    page.keyboard.type("x")
+    summary = page.locator(".preview-toggle > summary")
+    box = summary.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, box
+    summary.click()  # opens the preview over the bottom of the screen
+    expect(page.locator("#ticket-preview")).to_be_in_viewport()
+    snap(page, "phone-generation-preview-open")
+    context.close()

@@ -41,9 +41,7 @@ class PlatformForm(forms.Form):
     )
 
     ai_model = forms.ModelChoiceField(
-        PlatformModel.objects.select_related("platform").order_by(
-            "platform__position", "position"
-        ),
+        PlatformModel.objects.select_related("platform").order_by("platform__position", "position"),
         required=False,
         label="Model (optional)",
         help_text="Which generator made the clip, where the platform offers several.",
@@ -309,6 +307,9 @@ class DetailsForm(forms.Form):
             field = self.fields["spec_delivered"]
             field.label, field.help_text = "Where the watermark shows", "For example bottom right."
             self.fields.pop("spec_expected", None)
+        if "prompt" in self.fields and outcome not in PROMPT_REQUIRED:
+            self.fields["prompt"].required = False
+            self.fields["prompt"].label = "The prompt you used (optional)"
         field = self.fields["generation_id"]
         field.required = outcome in ID_REQUIRED
         field.label = platform.id_label if field.required else f"{platform.id_label} (optional)"
@@ -412,6 +413,8 @@ DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
     Outcome.ENTITLEMENT: ("generation_id", "spec_expected", "spec_delivered", "observations"),
 }
 ID_REQUIRED = (Outcome.DEFECT, Outcome.ENTITLEMENT)
+# What is judged is in the prompt for a defect or a block; for an error or a stall it helps.
+PROMPT_REQUIRED = (Outcome.DEFECT, Outcome.MODERATION)
 DETAIL_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     Outcome.MODERATION: {
         "error_text": ("The message you were shown", "Copy it word for word if you can."),

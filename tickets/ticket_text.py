@@ -17,7 +17,7 @@ from platforms.models import SupportChannel
 from platforms.outcomes import Outcome
 from tickets import user_text
 from tickets.evidence import attachment_names
-from tickets.forms import credit_rule, detail_fields
+from tickets.forms import PROMPT_REQUIRED, credit_rule, detail_fields
 from tickets.models import Case
 from tickets.timestamps import format_seconds
 
@@ -108,7 +108,7 @@ def _detail_facts(case: Case) -> list[tuple[str, str]]:
             )
             if case.spec_delivered or label == "Delivered":
                 facts.append((label, case.spec_delivered or NOT_GIVEN))
-        elif name == "prompt":
+        elif name == "prompt" and (case.prompt or outcome in PROMPT_REQUIRED):
             facts.append(("Prompt", f'"{case.prompt}"' if case.prompt else NOT_GIVEN))
         elif name == "clip_length":
             length = format_seconds(case.clip_length_s) if case.clip_length_s else ""
