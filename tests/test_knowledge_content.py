@@ -472,3 +472,14 @@ def test_a_failure_page_offers_a_prefilled_escalation(client, kling):
 def test_knowledge_files_are_in_the_repository():
     assert Path(settings.KNOWLEDGE_DIR / "failure_modes.yaml").is_file()
     assert len(list((settings.KNOWLEDGE_DIR / "platforms").glob("*.yaml"))) == len(ACTIVE) + 1
+
+
+@pytest.mark.django_db
+def test_a_failed_generation_page_asks_for_the_attempts_time_not_a_first_visible_moment(client):
+    html = client.get("/platforms/luma/failed-generation-credits-not-restored/").content.decode()
+    assert "Write down the date and time of the attempt" in html
+    assert "first becomes visible" not in html
+    assert "Run the pre-flight check" not in html
+    assert "refunded automatically" in html or "refunds them automatically" in html
+    defect = client.get("/platforms/luma/anatomical-malformation/").content.decode()
+    assert "first becomes visible" in defect and "Run the pre-flight check" in defect
