@@ -105,7 +105,7 @@ def platform_histories(cases: Iterable[Case]) -> list[PlatformHistory]:
 def _month_label(key: str) -> str:
     year, month = key.split("-")
     names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    return f"{names[int(month) - 1]} {year[2:]}"
+    return f"{names[int(month) - 1]} {year}"
 
 
 WIDTH, HEIGHT = 360, 170

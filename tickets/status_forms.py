@@ -81,7 +81,11 @@ class SentForm(DatedForm):
         # The channel the ticket was written for: the first one this plan may use.
         plan_channels = channels_for(case)
         channel_field.initial = plan_channels[0].pk if plan_channels else None
-        self.fields["credits_asked"].initial = case.credits_asked
+        # What the wizard recorded as charged, unless the user already said otherwise.
+        charged = round(case.credits_charged) if case.credits_charged is not None else None
+        self.fields["credits_asked"].initial = (
+            case.credits_asked if case.credits_asked is not None else charged
+        )
 
 
 class AnswerForm(DatedForm):
