@@ -23,9 +23,9 @@ from tickets.models import Case
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def complete_a_case(page, site: str) -> None:
+def complete_a_case(page, base: str) -> None:
     """Through the wizard, the short way: a Runway generation that ended in an error."""
-    page.goto(site + "/escalate/?platform=runway")  # as the platform page's link opens it
+    page.goto(base + "/escalate/?platform=runway")  # as the platform page's link opens it
     page.select_option("#id_plan", label="Free")
     page.click("button:has-text('Continue')")
     page.wait_for_url("**/outcome/")
