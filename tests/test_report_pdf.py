@@ -239,3 +239,12 @@ def test_frames_that_clip_analysis_adds_are_shown_on_page_one_cropped_to_the_fac
     assert with_face
     left, top, width, height = with_face[0].focus_box
     assert left <= 0.25 and top <= 0.4 and left + width >= 0.5 and top + height >= 0.5
+
+
+@pytest.mark.django_db
+def test_bidi_controls_typed_by_the_user_do_not_reach_the_pdf(runway):
+    case = make_case(runway, prompt="A portrait \u202eevil\u202c of a woman")
+    _, reader = report(case)
+    text = text_of(reader)
+    assert "A portrait evil of a woman" in text
+    assert "\u202e" not in text

@@ -24,7 +24,6 @@ from tickets.evidence import download_name, refresh_embedded, shareable_content
 from tickets.models import Case, Screenshot
 from tickets.pdf_fetcher import CaseFileFetcher, case_url
 from tickets.ticket_text import build_ticket, channels_for, ticket_facts
-from tickets.timestamps import format_seconds
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 REPORT_CSS = settings.BASE_DIR / "static" / "pdf" / "report.css"
@@ -156,10 +155,7 @@ def build_report(case: Case, *, paper: str = "a4") -> tuple[bytes, CaseFileFetch
             "css_url": case_url("report.css"),
             "shots": items,
             "key": key,
-            "first_visible": case.first_visible,
-            "worst": case.worst,
-            "clip_length": format_seconds(case.clip_length_s) if case.clip_length_s else "",
-            "ask": ticket_facts(case, attachments=[])["ask"],
+            "facts": ticket_facts(case, attachments=[]),
             "ticket": ticket,
             "generated": timezone.now(),
         },
