@@ -483,3 +483,13 @@ def test_a_failed_generation_page_asks_for_the_attempts_time_not_a_first_visible
     assert "refunded automatically" in html or "refunds them automatically" in html
     defect = client.get("/platforms/luma/anatomical-malformation/").content.decode()
     assert "first becomes visible" in defect and "Run the pre-flight check" in defect
+
+
+@pytest.mark.django_db
+def test_catch_all_plans_and_models_are_never_presented_as_vendor_facts():
+    placeholders = [
+        *PlanTier.objects.filter(slug="any"),
+        *PlatformModel.objects.filter(slug="other"),
+    ]
+    assert len(placeholders) >= 10
+    assert {p.confidence for p in placeholders} == {Confidence.UNVERIFIED}
