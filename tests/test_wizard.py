@@ -543,3 +543,17 @@ def test_a_model_of_another_platform_is_refused(client, runway, luma):
     )
     assert "is not a model on Runway" in response.content.decode()
     assert not Case.objects.exists()
+
+
+@pytest.mark.django_db
+def test_no_bidi_control_character_reaches_the_pdf_whoever_saved_the_case(client, runway):
+    from pypdf import PdfReader
+
+    evil = "A cat\u202eesrever\u202c on a sofa \u2066x\u2069"
+    case = make_case(runway, prompt=evil, observations=evil, plan_name="Pro\u202e")
+    case.refresh_from_db()
+    assert case.prompt == "A catesrever on a sofa x"
+    pdf = client.get(f"/cases/{case.token}/report.pdf").content
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "A catesrever on a sofa x" in text.replace("\n", " ")
+    assert not set(text) & set(BIDI_CONTROLS)

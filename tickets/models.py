@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from platforms.models import FailureMode, PlanTier, Platform, PlatformModel
 from platforms.outcomes import Outcome
+from tickets import user_text
 from tickets.timestamps import ClipTime
 
 UNLISTED_PLAN = "any"  # the knowledge files' slug for "we do not know this platform's tiers"
@@ -124,8 +125,30 @@ class Case(models.Model):
     class Meta:
         ordering = ["-updated"]
 
+    # What the user typed: cleaned on every save, whoever saves (the wizard, the admin, clip
+    # analysis), so no page, ticket or PDF shows a bidi control character from it.
+    USER_TEXT_FIELDS = (
+        "plan_name",
+        "own_words",
+        "error_text",
+        "attempted_at",
+        "waited",
+        "spec_expected",
+        "spec_delivered",
+        "generation_id",
+        "prompt",
+        "observations",
+        "measured_change",
+    )
+
     def __str__(self) -> str:
         return f"Case {self.reference}"
+
+    def save(self, *args, **kwargs) -> None:
+        for name in self.USER_TEXT_FIELDS:
+            setattr(self, name, user_text.clean(getattr(self, name)))
+        self.symptoms = [user_text.clean(text) for text in self.symptoms]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("tickets:case", args=[self.token])
