@@ -493,3 +493,14 @@ def test_catch_all_plans_and_models_are_never_presented_as_vendor_facts():
     ]
     assert len(placeholders) >= 10
     assert {p.confidence for p in placeholders} == {Confidence.UNVERIFIED}
+
+
+@pytest.mark.django_db
+def test_every_plan_is_offered_its_best_sourced_channel_first():
+    # The first ticket a user sees goes to the first channel: it must not be one only a
+    # third party describes while the vendor's own page names another.
+    rank = {Confidence.OFFICIAL: 0, Confidence.REPORTED: 1, Confidence.UNVERIFIED: 2}
+    for plan in PlanTier.objects.prefetch_related("support_channels"):
+        channels = sorted(plan.support_channels.all(), key=lambda c: c.position)
+        ranks = [rank[c.confidence] for c in channels]
+        assert ranks == sorted(ranks), (str(plan), [c.slug for c in channels])

@@ -60,8 +60,9 @@ def every_outcome_case(slug: str, plan: str, outcome: str) -> Case:
     )
 
 
-def ticket_for(case: Case):
-    channels = channels_for(case)
+def ticket_for(case: Case, kind: str | None = None):
+    """The ticket for the case's first channel, or for its first channel of that kind."""
+    channels = [c for c in channels_for(case) if kind is None or c.kind == kind]
     return build_ticket(case, channel=channels[0] if channels else None)
 
 
@@ -78,7 +79,7 @@ def all_tickets(**fields):
 
 @pytest.mark.django_db
 def test_the_discord_post_is_short_exact_and_asks_politely():
-    ticket = ticket_for(unsaved_case("runway", "free"))
+    ticket = ticket_for(unsaved_case("runway", "free"), SupportChannel.Kind.DISCORD)
     assert ticket.channel.kind == SupportChannel.Kind.DISCORD
     assert ticket.subject == ""
     assert ticket.as_text == (
@@ -97,7 +98,8 @@ def test_the_discord_post_is_short_exact_and_asks_politely():
 def test_the_ai_assistant_ticket_is_plain_text_with_the_details_after():
     ticket = ticket_for(
         every_outcome_case("runway", "pro", Outcome.ERROR)
-        | _set(observations="", credits_charged=25, balance_before=None, balance_after=None)
+        | _set(observations="", credits_charged=25, balance_before=None, balance_after=None),
+        SupportChannel.Kind.AI_ASSISTANT,
     )
     assert ticket.channel.kind == SupportChannel.Kind.AI_ASSISTANT
     assert ticket.as_text == (
@@ -299,7 +301,7 @@ def test_the_discord_post_never_exceeds_2000_characters():
         first_visible_end_s=1.9,
         worst_end_s=3.0,
     )
-    ticket = ticket_for(case)
+    ticket = ticket_for(case, SupportChannel.Kind.DISCORD)
     assert 1900 < len(ticket.as_text) <= 2000
     for kept in ["Facial Landmark Regression Failure", "gen_8f2a91c4", "0:01.2–0:01.9"]:
         assert kept in ticket.as_text
@@ -317,15 +319,15 @@ def test_ticket_text_is_plain_text_not_html_escaped():
 @pytest.mark.django_db
 def test_a_measured_change_follows_the_prompt_in_plain_tickets():
     measured = "The left eye moved down by about a tenth of the distance between the eyes."
-    for slug, plan, line in [
-        ("runway", "pro", f"- Measured in the clip: {measured}"),
-        ("dreamina", "any", f"Measured in the clip: {measured}"),
+    for slug, plan, kind, line in [
+        ("runway", "pro", SupportChannel.Kind.AI_ASSISTANT, f"- Measured in the clip: {measured}"),
+        ("dreamina", "any", None, f"Measured in the clip: {measured}"),
     ]:
-        text = ticket_for(unsaved_case(slug, plan, measured_change=measured)).as_text
+        text = ticket_for(unsaved_case(slug, plan, measured_change=measured), kind).as_text
         rows = text.splitlines()
         prompt_row = next(i for i, row in enumerate(rows) if f'"{PROMPT}"' in row)
         assert rows[prompt_row + 1] == line, (slug, plan)
-        assert measured not in ticket_for(unsaved_case(slug, plan)).as_text
+        assert measured not in ticket_for(unsaved_case(slug, plan), kind).as_text
 
 
 @pytest.mark.django_db
