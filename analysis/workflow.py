@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,18 +147,8 @@ def _local_clip(analysis: Analysis) -> Iterator[Path]:
                 raise ClipRejected("The clip is no longer kept with this case.")
             yield kept
         return
-    try:
-        local = Path(analysis.upload.path)  # the file system storage: read the file where it is
-    except NotImplementedError:
-        local = None  # object storage (S3): copy it here first
-    if local is not None:
+    with tickets_api.local_file(analysis.upload) as local:
         yield local
-        return
-    with tempfile.NamedTemporaryFile(suffix=".clip") as copy:
-        with analysis.upload.open("rb") as source:
-            shutil.copyfileobj(source, copy, length=1024 * 1024)
-        copy.flush()
-        yield Path(copy.name)
 
 
 def _progress_writer(analysis: Analysis):

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db.models.fields.files import FieldFile
+
 from tickets import evidence, image_ingest, wizard
 from tickets.models import Case, Screenshot
 from tickets.timestamps import ClipTime, format_seconds
@@ -87,15 +89,23 @@ def open_clip(case: Case) -> Iterator[Path | None]:
     if clip is None:
         yield None
         return
+    with local_file(clip.file) as local:
+        yield local
+
+
+@contextmanager
+def local_file(stored: FieldFile) -> Iterator[Path]:
+    """A local path to a stored file: the file itself on the file system storage, a
+    temporary copy from object storage (S3)."""
     try:
-        local = Path(clip.file.path)  # the file system storage: read it where it is
+        local = Path(stored.path)
     except NotImplementedError:
-        local = None  # object storage (S3): copy it here first
+        local = None
     if local is not None:
         yield local
         return
     with tempfile.NamedTemporaryFile(suffix=".clip") as copy:
-        with clip.file.open("rb") as source:
+        with stored.open("rb") as source:
             shutil.copyfileobj(source, copy, length=1024 * 1024)
         copy.flush()
         yield Path(copy.name)
