@@ -104,12 +104,13 @@ def thumbnail(gray: NDArray[np.uint8]) -> NDArray[np.float32]:
     return cv2.resize(gray, (THUMB_WIDTH, height), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def _tiles(image: NDArray[np.float32]) -> NDArray[np.float64]:
+def _tiles(image: NDArray[np.number]) -> NDArray[np.float64]:
     """The mean of each of the ``TILES`` tiles of ``image``, (down, across)."""
     across, down = TILES
     h, w = image.shape
     cropped = image[: h - h % down, : w - w % across]
-    return cropped.reshape(down, h // down, across, w // across).mean(axis=(1, 3)).astype(float)
+    tiles = cropped.reshape(down, h // down, across, w // across)
+    return tiles.mean(axis=(1, 3), dtype=np.float64)
 
 
 class FrameSummaries:
@@ -126,10 +127,11 @@ class FrameSummaries:
         # Fine detail at the sampled size: a thumbnail would have averaged it away.
         gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)
         gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)
-        detail = (cv2.convertScaleAbs(gx).astype(np.float32) + cv2.convertScaleAbs(gy)) / 2
+        # |gx| + |gy| in integers (a float copy of the frame cost more than the Sobels).
+        detail = cv2.add(cv2.convertScaleAbs(gx), cv2.convertScaleAbs(gy), dtype=cv2.CV_16U)
         self.times.append(time)
         self.brightness.append(_tiles(small))
-        self.texture.append(_tiles(detail))
+        self.texture.append(_tiles(detail) / 2)
         # The histogram of the picture with its brightness and contrast taken out, so
         # that flicker and a change of light are not cuts.
         spread = float(small.std()) or 1.0

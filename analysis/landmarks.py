@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
 MAX_FACES = 4
+DETECTION_CONFIDENCE = 0.5
+RECOUNT_EVERY = 5  # frames: half a second at the analysis's 10 frames a second
 NOT_INSTALLED = "Clip analysis is not installed on this server."
 
 
@@ -40,20 +43,33 @@ class FaceMesh:
 
     Video mode: after the first detection, each face is followed from the previous
     frame's landmarks, which is faster and steadier than detecting every frame anew.
+    Mediapipe runs its face detector on every frame where it follows fewer faces than it
+    was asked for, which cost as much as the landmarks themselves; so it is asked for as
+    many faces as a detector of its own counts (the same model), on the first frame and
+    every ``RECOUNT_EVERY`` frames, and for more only when more appear. A face lost while
+    followed is looked for on every frame, as before.
     """
 
     def __init__(self, *, max_faces: int = MAX_FACES) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ start-up chatter
         try:
-            from mediapipe.python.solutions import face_mesh
+            from mediapipe.python.solutions import face_detection, face_mesh
         except ImportError as exc:
             raise AnalysisUnavailable() from exc
-        self._mesh = face_mesh.FaceMesh(
+        self._new_mesh = partial(
+            face_mesh.FaceMesh,
             static_image_mode=False,
-            max_num_faces=max_faces,
             refine_landmarks=True,  # the attention model: follows eyes and lips more closely
-            min_detection_confidence=0.5,
+            min_detection_confidence=DETECTION_CONFIDENCE,
             min_tracking_confidence=0.5,
+        )
+        self._max_faces = max_faces
+        self._asked = 0  # faces the current graph follows; 0 before the first frame
+        self._mesh: Any = None
+        self._frames = 0
+        # The detector Face Mesh runs inside (short range), at the same confidence.
+        self._detector = face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=DETECTION_CONFIDENCE
         )
 
     def __enter__(self) -> Self:
@@ -65,7 +81,9 @@ class FaceMesh:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._mesh.close()
+        if self._mesh is not None:
+            self._mesh.close()
+        self._detector.close()
 
     def faces(self, rgb: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
         """Each face's landmarks as (478, 3) pixels: x, y, and depth on the x scale.
@@ -75,7 +93,17 @@ class FaceMesh:
         import numpy as np
 
         height, width = rgb.shape[:2]
-        result = self._mesh.process(np.ascontiguousarray(rgb))
+        rgb = np.ascontiguousarray(rgb)
+        if self._frames % RECOUNT_EVERY == 0:
+            seen = len(self._detector.process(rgb).detections or [])
+            wanted = min(self._max_faces, max(1, seen))
+            if wanted > self._asked:
+                # A new graph starts by detecting, so every face is found on this frame.
+                if self._mesh is not None:
+                    self._mesh.close()
+                self._mesh, self._asked = self._new_mesh(max_num_faces=wanted), wanted
+        self._frames += 1
+        result = self._mesh.process(rgb)
         faces = []
         for face in result.multi_face_landmarks or []:
             points = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=float)

@@ -6,10 +6,14 @@ benchmark can time exactly what the background task does.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -25,6 +29,7 @@ SAMPLE_FPS = 10.0
 DETECT_MAX_SIDE = 640  # Face Mesh looks at 192x192 crops; more pixels only cost decoding time
 MIN_FACE_S = 1.0
 IN_PICTURE = 0.97  # a face counts as whole when this share of its mesh is inside the frame
+READ_AHEAD = 4  # sampled frames decoded ahead of the landmarks and the flow
 
 NO_FACE = (
     "We found no face in this clip. Clip analysis measures how a face changes, so it "
@@ -122,6 +127,75 @@ def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[floa
             yield t, min(1.0, t / duration_s), rgb
 
 
+def _prepared(
+    path: Path, frames: clip_checks.FrameSummaries, logo: clip_checks.CornerLogo
+) -> Generator[tuple[float, float, NDArray, NDArray[np.uint8]]]:
+    """The sampled frames with their grey picture, already summarised for the clip checks:
+    the decoding thread's share of the work (``analyse_clip_file`` reads the checks only
+    once the clip is read)."""
+    for t, done, rgb in sample_frames(path):
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        frames.add(t, gray)
+        logo.add(t, gray)
+        yield t, done, rgb, gray
+
+
+class _Raised:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def read_ahead[T](items: Iterator[T], *, depth: int) -> Generator[T]:
+    """``items``, produced in a second thread up to ``depth`` ahead of the caller.
+
+    Decoding (PyAV), the landmarks (mediapipe) and the flow (OpenCV) release the GIL, so
+    on two cores the next frames are decoded while this one is analysed. An exception
+    in ``items`` is raised here; closing this iterator stops the thread and closes
+    ``items`` in it (the clip file is closed where it was opened).
+    """
+    buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stopped.is_set():
+            try:
+                buffer.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            put(_Raised(exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="clip-decoding", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _END:
+                return
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield cast(T, item)
+    finally:
+        stopped.set()
+        thread.join()
+
+
 def analyse_clip_file(
     path: Path,
     *,
@@ -138,16 +212,14 @@ def analyse_clip_file(
     samples: dict[int, list[clip_checks.FaceSample]] = {}  # the faces compared at cuts
     frames = clip_checks.FrameSummaries()
     logo = clip_checks.CornerLogo()
-    with FaceMesh() as mesh:
-        for t, done, rgb in sample_frames(path):
+    decoded = read_ahead(_prepared(path, frames, logo), depth=READ_AHEAD)
+    with FaceMesh() as mesh, closing(decoded):
+        for t, done, rgb, gray in decoded:
             if should_stop is not None and should_stop():
                 raise Cancelled()
             sampled += 1
             size = (rgb.shape[1], rgb.shape[0])
             faces = mesh.faces(rgb)
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-            frames.add(t, gray)
-            logo.add(t, gray)
             for track, face in zip(tracker.add(t, faces), faces, strict=True):
                 if id(track) not in followers:
                     followers[id(track)] = FlowFollower(gray, face[:, :2])
