@@ -8,8 +8,10 @@ pyramidal Lucas-Kanade flow (OpenCV's) from the first frame's face to this one s
 each first-frame landmark's pixels now are. Both pictures are scaled so the eyes sit
 ``FLOW_IOD`` pixels apart: the flow's window then covers the same share of every face, and
 its cost does not grow with the face. Points where the flow is not trustworthy (the flow
-back does not return to where it started: an occlusion, a turn of the head, a cut, a patch
-without texture) keep the mesh's position instead.
+back does not return to where it started, or the pictures there do not match: an occlusion,
+a turn of the head, a cut, a patch without texture) keep the mesh's position instead. Both
+pictures have their light taken out first (``light_free``), so a lighting change does not
+drag the points.
 
 Lucas-Kanade at the landmarks replaced dense DIS flow (there and back, "medium" preset):
 about five times cheaper, and it follows a slid eye further (the window is smaller than
@@ -36,6 +38,28 @@ WINDOW = 11  # pixels of the scaled face (about a sixth of the eye distance) per
 LEVELS = 1  # pyramid levels: after the similarity warp the motion left is a few pixels
 STOP = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.01)  # iterations, pixels
 MAX_ROUND_TRIP = 0.02  # flow there and back may miss the start by this much of the eye distance
+# The pictures around a point and where it went may differ by this many grey levels per
+# pixel, on average (OpenCV's window error; the light-free pictures' detail spans about
+# +-40): the same face differs by 2-10, another picture (a cut, an occlusion) by 20-40.
+MAX_MISMATCH = 16.0
+LIGHT_BOX = 13  # pixels of the scaled face: light is what changes more slowly than this
+MIN_CONTRAST = 4.0  # grey levels: flat skin's noise is not stretched into a pattern
+
+
+def light_free(face: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """``face`` less its local brightness, divided by its local contrast (both over
+    ``LIGHT_BOX`` pixels, about a fifth of the eye distance), as 8-bit grey around 128.
+
+    Lucas-Kanade compares grey levels, so a change of light (a ramp, flicker, a face
+    turning towards a lamp) would drag the points: a contrast 2 % off moves them about
+    0.2 px. What is left is the pattern of the face, which the light does not change.
+    """
+    box = (LIGHT_BOX, LIGHT_BOX)
+    grey = face.astype(np.float32)
+    detail = grey - cv2.blur(grey, box)
+    contrast = cv2.sqrt(np.maximum(cv2.blur(detail * detail, box), 0.0))
+    normal = 128 + 40 * detail / (contrast + MIN_CONTRAST)
+    return np.clip(normal, 0, 255).astype(np.uint8)
 
 
 class FlowFollower:
@@ -60,9 +84,10 @@ class FlowFollower:
         self.seen = np.all(inside, axis=1)
 
     def _crop(self, gray: NDArray[np.uint8], linear: NDArray, shift: NDArray) -> NDArray[np.uint8]:
-        """The face's box at ``FLOW_IOD``, from ``gray`` moved by ``linear @ p + shift`` first."""
+        """The face's box at ``FLOW_IOD``, from ``gray`` moved by ``linear @ p + shift`` first,
+        with its light taken out (``light_free``)."""
         matrix = np.hstack([self.zoom * linear, (self.zoom * (shift - self.origin))[:, None]])
-        return cv2.warpAffine(gray, matrix, self.size, flags=cv2.INTER_LINEAR)
+        return light_free(cv2.warpAffine(gray, matrix, self.size, flags=cv2.INTER_LINEAR))
 
     def follow(self, gray: NDArray[np.uint8], points: Points) -> Points:
         """Where this frame shows the first frame's landmarks, in first-frame coordinates.
@@ -76,7 +101,7 @@ class FlowFollower:
             return mesh  # too few pixels for the flow to say more than the mesh
         now = self._crop(gray, onto_first.scale * onto_first.rotation, onto_first.translation)
         window = (WINDOW, WINDOW)
-        moved, there, _ = cv2.calcOpticalFlowPyrLK(
+        moved, there, mismatch = cv2.calcOpticalFlowPyrLK(
             self.first, now, self.in_crop, None, winSize=window, maxLevel=LEVELS, criteria=STOP
         )
         returned, back, _ = cv2.calcOpticalFlowPyrLK(
@@ -85,5 +110,6 @@ class FlowFollower:
         missed = np.linalg.norm(returned - self.in_crop, axis=1)
         trusted = (there[:, 0] == 1) & (back[:, 0] == 1) & self.seen
         trusted &= missed <= MAX_ROUND_TRIP * FLOW_IOD
+        trusted &= mismatch[:, 0] <= MAX_MISMATCH
         followed = moved.astype(float) / self.zoom + self.origin
         return np.where(trusted[:, None], followed, mesh)

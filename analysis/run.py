@@ -29,7 +29,9 @@ SAMPLE_FPS = 10.0
 DETECT_MAX_SIDE = 640  # Face Mesh looks at 192x192 crops; more pixels only cost decoding time
 MIN_FACE_S = 1.0
 IN_PICTURE = 0.97  # a face counts as whole when this share of its mesh is inside the frame
-READ_AHEAD = 4  # sampled frames decoded ahead of the landmarks and the flow
+# Sampled frames decoded ahead of the landmarks and the flow (at most ~0.7 MB each): enough
+# to keep decoding while the landmark model starts up.
+READ_AHEAD = 16
 
 NO_FACE = (
     "We found no face in this clip. Clip analysis measures how a face changes, so it "

@@ -109,3 +109,17 @@ def test_points_beyond_the_frame_edge_keep_the_mesh():
     # The frame is the same picture, so what is on it did not move.
     on_picture = first[:, 0] > 10
     assert np.median(np.linalg.norm(followed[on_picture] - first[on_picture], axis=1)) < 0.2
+
+
+def test_a_slid_eye_is_followed_in_full_while_the_light_changes():
+    gray, first = photo_gray(), first_landmarks()
+    mesh_later = head_motion(first + 0.4 * bump(first))
+    # The later frame 35 % brighter with more contrast, and darker towards the bottom.
+    ramp = np.linspace(1.0, 0.9, gray.shape[0])[:, None]
+    lit = np.clip((later_frame(gray).astype(float) * 1.35 - 10) * ramp, 0, 255)
+    followed = flow.FlowFollower(gray, first).follow(lit.astype(np.uint8), mesh_later)
+
+    moved = np.linalg.norm(bump(first), axis=1) > 3.0
+    true = bump(first)[moved]
+    along = ((followed[moved] - first[moved]) * true).sum(axis=1) / (true**2).sum(axis=1)
+    assert along.min() > 0.8, along
