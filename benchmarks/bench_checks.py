@@ -6,22 +6,22 @@ check quiet: the clean clips of the set are made hard on purpose (lighting ramps
 blur, heavy compression, two faces), and the clips planted with another defect count as
 clean for the checks they were not made for. The checks' thresholds were set on seeds
 301 and 302 only; report others (the default is 31):
-    .venv/bin/python benchmarks/bench_checks.py [--seed 31] [--per-category 4] [--keep DIR]
+    .venv/bin/python benchmarks/bench_checks.py [--seed 31] [--per-category 4] [--cache DIR]
+Rendered clips are kept in the cache (benchmarks/clip_scenes.py ``cached``), so a second
+run of the same seed only analyses.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.run import analyse_clip_file
-from benchmarks.clip_scenes import CHECK_CATEGORIES, check_specs, render
+from benchmarks.clip_scenes import CACHE, CHECK_CATEGORIES, cached, check_specs
 
 # Which check each category plants a defect for.
 PLANTED = {
@@ -36,27 +36,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seed", type=int, default=31)
     parser.add_argument("--per-category", type=int, default=4)
-    parser.add_argument("--keep", type=Path, help="write the clips here and keep them")
-    args = parser.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="avadesk-checks-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        run(args, work)
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=CACHE,
+        help="rendered clips are kept here, by spec (default %(default)s)",
+    )
+    run(parser.parse_args())
 
 
-def run(args: argparse.Namespace, work: Path) -> None:
+def run(args: argparse.Namespace) -> None:
     found: dict[str, list[bool]] = defaultdict(list)  # check -> found on its planted clips
     quiet: dict[str, list[bool]] = defaultdict(list)  # check -> quiet on the others
     by_category: dict[tuple[str, str], list[bool]] = defaultdict(list)
     print(f"{'clip':<22}{'flicker':>10}{'identity':>10}{'watermark':>11}")
     for spec in check_specs(args.seed, args.per_category):
-        path = work / f"{spec.name}{spec.suffix}"
-        if not path.exists():
-            render(spec, path)
-        result = analyse_clip_file(path)
+        result = analyse_clip_file(cached(spec, args.cache))
         row = []
         for finding in result.findings:
             values = [v for v in finding.values if v is not None]

@@ -32,10 +32,12 @@ It prints the figures per category and per kind of warp.
 prints the ratio of the medians and the load average.
 
 Needs the analysis extra (mediapipe, scikit-image). Run from the project root:
-    .venv/bin/python benchmarks/bench_drift.py [--clips 30] [--seed 6] [--keep DIR]
+    .venv/bin/python benchmarks/bench_drift.py [--clips 30] [--seed 6] [--cache DIR]
         [--amounts 0.07 0.12] [--turn DEGREES]
-    .venv/bin/python benchmarks/bench_drift.py --hard [--seed 41] [--per-category 8] [--keep DIR]
-    .venv/bin/python benchmarks/bench_drift.py --clips 0 --speed
+    .venv/bin/python benchmarks/bench_drift.py --hard [--seed 41] [--per-category 8]
+    .venv/bin/python benchmarks/bench_drift.py --clips 0 --speed [--keep DIR]
+The accuracy clips are rendered once and kept in the cache (benchmarks/clip_scenes.py
+``cached``, ~/.cache/avadesk-clips by default), so a second run of a seed only analyses.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analysis import drift
 from analysis.landmarks import FaceMesh
 from analysis.run import analyse_clip_file, sample_frames
+from benchmarks import clip_scenes
 
 CANVAS = (1280, 720)
 FPS = 25
@@ -216,7 +219,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--clips", type=int, default=30, help="0: measure the speed only")
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--keep", type=Path, help="write the clips here and keep them")
+    parser.add_argument("--keep", type=Path, help="write the speed clip here and keep it")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=clip_scenes.CACHE,
+        help="rendered accuracy clips are kept here, by spec (default %(default)s)",
+    )
     parser.add_argument(
         "--amounts",
         type=float,
@@ -259,14 +268,14 @@ def run(args: argparse.Namespace, work: Path) -> None:
 
 
 def accuracy(args: argparse.Namespace, scene: Scene, work: Path) -> None:
+    load_before = os.getloadavg()[0]
     print(f"{'clip':<22}{'warp':>8}{'ramp':>6}{'true':>7}{'found':>7}{'error':>7}{'peak':>9}")
     onset_errors: list[float] = []
     middle = round(sum(args.amounts) / 2, 3)
     by_size: dict[str, list[bool]] = {f"< {middle}": [], f">= {middle}": []}
     warped_hits = warped_total = clean_quiet = clean_total = 0
     for spec in specs(args.clips, args.seed, tuple(args.amounts), args.turn):
-        path = work / f"{spec.name}.mp4"
-        render_clip(scene, spec, path)
+        path = clip_scenes.cached(spec, args.cache, lambda s, p: render_clip(scene, s, p))
         result = analyse_clip_file(path)
         found = result.onset_s
         peak = max((face.drift.score.max() for face in result.faces), default=float("nan"))
@@ -311,6 +320,7 @@ def accuracy(args: argparse.Namespace, scene: Scene, work: Path) -> None:
         f"Clean clips with no onset: {clean_quiet}/{clean_total} "
         f"({100 * clean_quiet / clean_total:.0f} %, target >= 95 %)"
     )
+    print_load(load_before)
 
 
 def speed(args: argparse.Namespace, scene: Scene, work: Path) -> None:
@@ -346,20 +356,21 @@ def speed(args: argparse.Namespace, scene: Scene, work: Path) -> None:
     print(f"  onset found at {result.onset_s} s (true 4.0 s); summary: {result.main.drift.summary}")
 
 
+def print_load(before: float) -> None:
+    print(f"Load average (1 min): {before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
+
+
 def hard(args: argparse.Namespace, work: Path) -> None:
     """The harder set: every category and kind of warp, printed per category and kind."""
     from collections import defaultdict
 
-    from benchmarks import clip_scenes
-
+    load_before = os.getloadavg()[0]
     hits: dict[str, list[bool]] = defaultdict(list)  # category or kind -> dated within tolerance
     quiet: dict[str, list[bool]] = defaultdict(list)
     errors: list[float] = []
     print(f"{'clip':<28}{'amount':>7}{'ramp':>6}{'true':>7}{'found':>7}{'error':>7}{'peak':>7}")
     for spec in clip_scenes.drift_specs(args.seed, args.per_category):
-        path = work / f"{spec.name}{spec.suffix}"
-        if not path.exists():
-            clip_scenes.render(spec, path)
+        path = clip_scenes.cached(spec, args.cache)
         try:
             result = analyse_clip_file(path)
             found = result.onset_s
@@ -408,6 +419,7 @@ def hard(args: argparse.Namespace, work: Path) -> None:
             f"  onset error where found: median {statistics.median(errors):.3f} s, "
             f"max {max(errors):.3f} s"
         )
+    print_load(load_before)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,24 @@ zoom, roll) and can add, each from the spec:
   the face out of the picture and back;
 - for the clip checks: flicker, a corner logo, a cut to the same face or another one.
 
-Used by bench_drift.py ``--hard`` and bench_checks.py. Needs the analysis extra.
+Used by bench_drift.py ``--hard`` and bench_checks.py. Rendering is most of a run (about
+20 s a clip on the shared 2-core machine), so ``cached`` keeps each rendered clip under a
+name made from its whole spec (``CACHE``, or ``$AVADESK_CLIP_CACHE``); a change to what
+``render`` draws must bump ``RENDER_VERSION``. Needs the analysis extra.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import struct
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -35,6 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis import drift
 from analysis.landmarks import FaceMesh
+
+RENDER_VERSION = 1  # bump when render() draws a spec differently: cached clips go stale
+CACHE = Path(os.environ.get("AVADESK_CLIP_CACHE", Path.home() / ".cache" / "avadesk-clips"))
 
 WARP_KINDS = (
     "eye_shift",
@@ -311,6 +321,27 @@ def render(spec: Spec, path: Path) -> None:
             container.mux(packet)
     if spec.phone:
         set_display_rotation(path)
+
+
+def cached(spec: Any, cache: Path = CACHE, draw: Callable[[Any, Path], None] | None = None) -> Path:
+    """The clip of ``spec`` (any frozen dataclass with ``name``; ``draw(spec, path)``
+    renders it, ``render`` by default), rendered into ``cache`` unless a clip of the
+    same spec is there.
+
+    The name carries a hash of the whole spec and ``RENDER_VERSION``, so a clip is reused
+    only for exactly what it shows; the clip is written under another name first, so a
+    run that is stopped (or another one rendering the same spec) never leaves half a clip.
+    """
+    text = f"{RENDER_VERSION} {spec!r}".encode()
+    key = hashlib.sha1(text, usedforsecurity=False).hexdigest()[:12]
+    suffix = getattr(spec, "suffix", ".mp4")
+    path = cache / f"{spec.name}-{key}{suffix}"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        part = cache / f".{path.stem}-{os.getpid()}{suffix}"
+        (draw or render)(spec, part)
+        part.replace(path)
+    return path
 
 
 def set_display_rotation(path: Path) -> None:

@@ -338,6 +338,61 @@ def test_a_step_just_under_the_threshold_is_dated_at_its_step_not_at_the_later_c
     assert abs(face.onset_s - 1.5) <= 0.15
 
 
+def nose_widening(start: float, amount: float, length: float = 2.0):
+    """Both nostril wings move out by ``amount`` / 2 eye distances over ``length`` seconds."""
+
+    def warp(shape, t):
+        shape = shape.copy()
+        push = amount * IOD / 2 * ramp(t, start, length)
+        shape[drift.NOSE_WING_A] += [-push, 0]
+        shape[drift.NOSE_WING_B] += [push, 0]
+        return shape
+
+    return warp
+
+
+def test_a_small_slow_widening_under_the_calibrated_tolerance_is_found_in_a_steady_clip():
+    # Half the calibrated tolerance, over 2 s: on the wobbliest tuning clips that is
+    # noise, but this clip's own nose width wobbles far less, so it is drift here.
+    amount = 0.5 * drift.MEASURES["nose_width"].tolerance
+    times, points = clip(seconds=6.0, warp=nose_widening(2.0, amount), noise=0.0005)
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is not None
+    assert abs(face.onset_s - 2.0) <= 0.2
+    assert face.worst_measure == "nose_width"
+    clean = drift.analyse_face(*clip(seconds=6.0, noise=0.0005))
+    assert clean.onset_s is None
+
+
+def test_the_same_small_widening_is_not_drift_in_a_clip_that_wobbles_more():
+    # The tolerance follows the clip's own wobble: twenty times the landmark noise, and
+    # the same change is within it.
+    amount = 0.5 * drift.MEASURES["nose_width"].tolerance
+    times, points = clip(seconds=6.0, warp=nose_widening(2.0, amount), noise=0.01)
+    assert drift.analyse_face(times, points).onset_s is None
+
+
+def test_a_change_under_the_smallest_tolerance_is_never_drift_however_steady_the_clip():
+    amount = 0.5 * drift.MIN_TOLERANCE * drift.MEASURES["nose_width"].tolerance
+    times, points = clip(seconds=6.0, warp=nose_widening(2.0, amount, 0.5), noise=0.0)
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is None
+    assert face.peak_score < 1
+
+
+def test_a_measure_that_jumps_now_and_then_gets_a_tolerance_as_wide_as_its_jumps():
+    # A small face's mouth corners: steady most of the time, then off by a lot for a
+    # frame or two now and then (the landmark model losing them).
+    times, points = clip(seconds=6.0, noise=0.0005)
+    rng = np.random.default_rng(3)
+    starts = np.flatnonzero((rng.random(len(times)) < 0.15) & (times > 1.5))
+    jumps = np.unique(np.minimum(len(times) - 1, starts[:, None] + np.arange(3)))
+    points[jumps[:, None], drift.MOUTH_CORNER_A] += [0.06 * IOD, 0]
+    points[jumps[:, None], drift.MOUTH_CORNER_B] += [-0.06 * IOD, 0]
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is None
+
+
 def test_a_head_turned_away_is_not_assessed_rather_than_read_as_drift():
     # While the head is turned 20 degrees the landmarks look changed; those frames are
     # left out and the stretch is said to be not assessed.
