@@ -3,7 +3,9 @@
     gunicorn benchmarks.bare_site:application
 
 ``GET /`` answers "ok"; ``POST /json`` reads a JSON body and answers a small JSON object,
-the least any JSON API does.
+the least any JSON API does. Imported where settings are already configured (the
+in-process ``bench_requests.py``), it configures nothing and only lends its middleware,
+views and URLs.
 """
 
 from __future__ import annotations
@@ -16,31 +18,34 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-settings.configure(
-    DEBUG=False,
-    SECRET_KEY=secrets.token_urlsafe(50),
-    ALLOWED_HOSTS=["127.0.0.1", "localhost"],
-    ROOT_URLCONF=__name__,
-    INSTALLED_APPS=[
-        "django.contrib.admin",
-        "django.contrib.auth",
-        "django.contrib.contenttypes",
-        "django.contrib.sessions",
-        "django.contrib.messages",
-        "django.contrib.staticfiles",
-    ],
-    # As `django-admin startproject` writes it.
-    MIDDLEWARE=[
-        "django.middleware.security.SecurityMiddleware",
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    ],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-)
+# As `django-admin startproject` writes it.
+STARTPROJECT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+if not settings.configured:
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=["127.0.0.1", "localhost"],
+        ROOT_URLCONF=__name__,
+        INSTALLED_APPS=[
+            "django.contrib.admin",
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+            "django.contrib.staticfiles",
+        ],
+        MIDDLEWARE=STARTPROJECT_MIDDLEWARE,
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    )
 
 
 def ok(request: HttpRequest) -> HttpResponse:

@@ -19,8 +19,11 @@ import bisect
 import itertools
 import math
 import re
+import string
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Prefetch
@@ -59,6 +62,54 @@ def _whole(patterns: list[str]) -> re.Pattern | None:
     return re.compile(WHOLE.format(_alternation(patterns)), re.IGNORECASE) if patterns else None
 
 
+# Case-insensitive matching costs Python's re about three times a case-sensitive one. On
+# ASCII text, lowercased, a pattern finds exactly what it finds case-insensitively on the
+# text itself when it names no upper-case letter, no character that folds to an ASCII
+# one (the Kelvin sign, the long s), no escaped code point and no inline flag; such a
+# pattern gets a case-sensitive twin. Positions are the same, as lowercasing ASCII keeps
+# the length; the matched words are taken from the text as typed.
+_UNSAFE_TO_FOLD = re.compile(r"\\[0-9xuUNpP]|\(\?[aiLmsux-]")
+
+
+def _folds_to_ascii(char: str) -> bool:
+    return any(re.fullmatch(re.escape(char), a, re.IGNORECASE) for a in string.ascii_letters)
+
+
+def _lowercase_twin(patterns: list[str]) -> re.Pattern | None:
+    source = WHOLE.format(_alternation(patterns))
+    letters = re.sub(r"\\.", "", source)
+    if (
+        _UNSAFE_TO_FOLD.search(source)
+        or any(c.isupper() and c.isascii() for c in letters)
+        or any(not c.isascii() and _folds_to_ascii(c) for c in set(source))
+    ):
+        return None
+    return re.compile(source)
+
+
+@dataclass(frozen=True)
+class Words:
+    """Whole words or phrases, matched case-insensitively."""
+
+    pattern: re.Pattern
+    lowercase: re.Pattern | None  # the same, case-sensitive, for lowercased ASCII text
+
+    @classmethod
+    def of(cls, patterns: list[str]) -> Words | None:
+        compiled = _whole(patterns)
+        return cls(compiled, _lowercase_twin(patterns)) if compiled else None
+
+    def spans(self, text: str, lowered: str | None) -> Iterator[tuple[int, int]]:
+        if lowered is not None and self.lowercase is not None:
+            return (m.span() for m in self.lowercase.finditer(lowered))
+        return (m.span() for m in self.pattern.finditer(text))
+
+    def found_in(self, text: str, lowered: str | None) -> bool:
+        if lowered is not None and self.lowercase is not None:
+            return self.lowercase.search(lowered) is not None
+        return self.pattern.search(text) is not None
+
+
 # --- The rules, compiled once per request ------------------------------------------------
 
 
@@ -89,8 +140,8 @@ class Rule:
     explanation: str
     weight: int
     modes: frozenset[str]
-    pattern: re.Pattern | None
-    unless: re.Pattern | None
+    pattern: Words | None
+    unless: Words | None
     requires: str | None
     over_seconds: float | None
     rewrite: tuple[RewriteStep, ...]
@@ -111,8 +162,8 @@ class Rule:
             explanation=rule.explanation,
             weight=rule.weight,
             modes=frozenset(m.slug for m in rule.failure_modes.all()),
-            pattern=_whole(rule.patterns),
-            unless=_whole(rule.unless),
+            pattern=Words.of(rule.patterns),
+            unless=Words.of(rule.unless),
             requires=rule.requires.slug if rule.requires else None,
             over_seconds=rule.over_seconds,
             rewrite=steps,
@@ -133,6 +184,66 @@ class RuleSet:
     @property
     def platform_list(self) -> list[Platform]:
         return list(self.platforms.values())
+
+    # What does not depend on the prompt is worked out once per rule set (the rule set is
+    # cached per process), so that scoring a prompt only looks at the rules that fired.
+
+    @cached_property
+    def rules_by_mode(self) -> dict[str, tuple[Rule, ...]]:
+        """The rules that can add points to each mode, in the rules' order."""
+        return {
+            mode.slug: tuple(r for r in self.rules if mode.slug in r.modes and r.weight != 0)
+            for mode in self.modes
+        }
+
+    @cached_property
+    def modes_of(self) -> dict[str, frozenset[str]]:
+        """The modes each rule can add points to."""
+        return {r.slug: r.modes for r in self.rules if r.weight != 0}
+
+    @cached_property
+    def weighting(self) -> dict[str, dict[str, tuple[tuple[float, str], ...]]]:
+        """How each platform weighs each mode's rules (multiplier, reason): platforms
+        that weigh a mode alike score it alike for every prompt."""
+        return {
+            slug: {
+                mode: tuple(rule.multipliers.get(slug, (1.0, "")) for rule in mode_rules)
+                for mode, mode_rules in self.rules_by_mode.items()
+            }
+            for slug in self.platforms
+        }
+
+    @cached_property
+    def requires(self) -> dict[str, str | None]:
+        return {rule.slug: rule.requires for rule in self.rules}
+
+    @cached_property
+    def profiles(self) -> dict[str, dict[str, FailureProfile]]:
+        """Each platform's own profiles, by failure-mode slug."""
+        return {
+            slug: {profile.failure_mode.slug: profile for profile in platform.profiles.all()}
+            for slug, platform in self.platforms.items()
+        }
+
+    @cached_property
+    def unscored(self) -> dict[str, tuple[ModeScore, ...]]:
+        """Each platform's scores for a prompt that fires no rule: the same for every
+        prompt, so built once; scoring replaces only the modes a fired rule touches."""
+        result = {}
+        for slug in self.platforms:
+            profiles = self.profiles[slug]
+            result[slug] = tuple(
+                ModeScore(
+                    failure_mode=mode,
+                    profile=profiles.get(mode.slug),
+                    platform_slug=slug,
+                    score=0,
+                    level=level_for(0) if mode.predictable else NOT_ASSESSED,
+                    reasons=(),
+                )
+                for mode in self.modes
+            )
+        return result
 
 
 _NEVER = re.compile(r"(?!)")
@@ -200,6 +311,7 @@ class _Clauses:
 
     def __init__(self, text: str, rules: RuleSet) -> None:
         self.text = text
+        self.lowered = text.lower() if text.isascii() else None
         self.rules = rules
         spans = [m.span() for m in rules.clause_break.finditer(text)]
         self.starts = [s for s, _ in spans]
@@ -218,13 +330,19 @@ class _Clauses:
 
 
 def _cues(rule: Rule, clauses: _Clauses) -> tuple[Match, ...]:
-    if rule.pattern is None or (rule.unless and rule.unless.search(clauses.text)):
+    text, lowered = clauses.text, clauses.lowered
+    if rule.pattern is None:
         return ()
-    return tuple(
-        Match(m.start(), m.end(), m.group())
-        for m in rule.pattern.finditer(clauses.text)
-        if not clauses.negated(m.start(), m.end())
+    matches = tuple(
+        Match(start, end, text[start:end])
+        for start, end in rule.pattern.spans(text, lowered)
+        if not clauses.negated(start, end)
     )
+    # The rule's exceptions are looked for only when its words are there: most rules
+    # find nothing in a prompt.
+    if matches and rule.unless and rule.unless.found_in(text, lowered):
+        return ()
+    return matches
 
 
 def find_hits(prompt: str, duration_s: float, rules: RuleSet) -> dict[str, tuple[Match, ...]]:
@@ -237,7 +355,7 @@ def find_hits(prompt: str, duration_s: float, rules: RuleSet) -> dict[str, tuple
         by_time = rule.over_seconds is None or duration_s > rule.over_seconds
         if by_text and by_time and (rule.pattern or rule.over_seconds is not None):
             own[rule.slug] = matches
-    requires = {rule.slug: rule.requires for rule in rules.rules}
+    requires = rules.requires
 
     def fires(slug: str, depth: int = 0) -> bool:
         needed = requires.get(slug)
@@ -309,7 +427,9 @@ class PlatformScore:
     platform: Platform
     modes: tuple[ModeScore, ...]
 
-    @property
+    # Computed once per score (the scores never change once made); ``worst`` is asked
+    # for many times while platforms are ranked.
+    @cached_property
     def assessed(self) -> list[ModeScore]:
         return [m for m in self.modes if m.assessed]
 
@@ -321,7 +441,7 @@ class PlatformScore:
     def not_assessed(self) -> list[ModeScore]:
         return [m for m in self.modes if not m.assessed]
 
-    @property
+    @cached_property
     def worst(self) -> ModeScore | None:
         # Ties go to the documented mode, so a platform's own profile is named first.
         return max(self.assessed, key=lambda m: (m.score, m.documented), default=None)
@@ -337,7 +457,7 @@ class PlatformScore:
     def level(self) -> str:
         return level_for(self.score)
 
-    @property
+    @cached_property
     def documented(self) -> bool:
         """Enough is known about this platform's failures to recommend it for a shot."""
         return any(mode.documented for mode in self.modes)
@@ -351,8 +471,8 @@ def _reasons(
     hits: dict[str, tuple[Match, ...]], mode: str, platform: str, rules: RuleSet
 ) -> list[tuple[Rule, Reason]]:
     found = []
-    for rule in rules.rules:
-        if rule.slug not in hits or mode not in rule.modes or rule.weight == 0:
+    for rule in rules.rules_by_mode[mode]:
+        if rule.slug not in hits:
             continue
         multiplier, why = rule.multipliers.get(platform, (1.0, ""))
         reason = Reason(
@@ -404,86 +524,85 @@ def tidy(text: str) -> str:
 Rewrites = dict[tuple[str, ...], tuple[str, float, dict[str, tuple[Match, ...]]]]
 
 
-def _score_mode(
-    prompt: str,
-    duration_s: float,
-    hits: dict[str, tuple[Match, ...]],
-    failure_mode: FailureMode,
-    profile: FailureProfile | None,
-    platform: str,
-    rules: RuleSet,
-    rewrites: Rewrites,
-) -> ModeScore:
-    mode = failure_mode.slug
-    known: dict[str, Any] = {
-        "failure_mode": failure_mode,
-        "profile": profile,
-        "platform_slug": platform,
-    }
-    if not failure_mode.predictable:
-        return ModeScore(**known, score=0, level=NOT_ASSESSED, reasons=())
-    found = _reasons(hits, mode, platform, rules)
-    reasons = sorted((r for _, r in found), key=lambda r: -r.points)
-    score = _total(reasons)
-    if not reasons:
-        return ModeScore(**known, score=score, level=level_for(score), reasons=())
-    fired = [rule for rule, _ in found]
-    key = tuple(rule.slug for rule in fired)
-    if key not in rewrites:
-        text, new_duration = rewrite_prompt(prompt, duration_s, fired, rules)
-        rewrites[key] = (text, new_duration, find_hits(text, new_duration, rules))
-    text, new_duration, new_hits = rewrites[key]
-    after = _reasons(new_hits, mode, platform, rules)
-    new_score = _total([r for _, r in after])
-    return ModeScore(
-        **known,
-        score=score,
-        level=level_for(score),
-        reasons=tuple(reasons),
-        rewrite=text,
-        rewrite_duration_s=new_duration,
-        rewrite_score=new_score,
-        rewrite_level=level_for(new_score),
-        rewrite_notes=tuple(dict.fromkeys(r.rewrite_note for r in fired if r.rewrite_note)),
-    )
+class _Scoring:
+    """One prompt scored on any number of platforms. What platforms share is worked out
+    once: the cues found, each rewrite, and a mode's whole score where two platforms
+    weigh that mode's rules alike (scores are immutable, so they can be shared)."""
 
+    def __init__(self, prompt: str, duration_s: float, rules: RuleSet) -> None:
+        self.prompt = prompt
+        self.duration_s = duration_s
+        self.rules = rules
+        self.hits = find_hits(prompt, duration_s, rules)
+        self.touched = {mode for slug in self.hits for mode in rules.modes_of.get(slug, ())}
+        self.rewrites: Rewrites = {}
+        self.shared: dict[tuple[str, tuple[tuple[float, str], ...]], dict[str, Any]] = {}
 
-def _score_platform(
-    prompt: str,
-    duration_s: float,
-    hits: dict[str, tuple[Match, ...]],
-    platform: Platform,
-    rules: RuleSet,
-    rewrites: Rewrites,
-) -> PlatformScore:
-    # Every mode of the catalogue on every platform; the platform's own profile, where it
-    # has one, is what makes a score "documented".
-    profiles = {profile.failure_mode.slug: profile for profile in platform.profiles.all()}
-    modes = tuple(
-        _score_mode(
-            prompt, duration_s, hits, mode, profiles.get(mode.slug), platform.slug, rules, rewrites
+    def platform(self, platform: Platform) -> PlatformScore:
+        # Every mode of the catalogue on every platform; the platform's own profile, where
+        # it has one, is what makes a score "documented". A mode no fired rule touches
+        # scores as it does for every such prompt: the rule set's score, made once.
+        rules, slug = self.rules, platform.slug
+        profiles = rules.profiles[slug]
+        modes = tuple(
+            self.mode(mode, profiles.get(mode.slug), slug)
+            if mode.predictable and mode.slug in self.touched
+            else unscored
+            for mode, unscored in zip(rules.modes, rules.unscored[slug], strict=True)
         )
-        for mode in rules.modes
-    )
-    return PlatformScore(platform=platform, modes=modes)
+        return PlatformScore(platform=platform, modes=modes)
+
+    def mode(
+        self, failure_mode: FailureMode, profile: FailureProfile | None, platform: str
+    ) -> ModeScore:
+        key = (failure_mode.slug, self.rules.weighting[platform][failure_mode.slug])
+        if key not in self.shared:
+            self.shared[key] = self._mode_score(failure_mode, platform)
+        return ModeScore(
+            failure_mode=failure_mode, profile=profile, platform_slug=platform, **self.shared[key]
+        )
+
+    def _mode_score(self, failure_mode: FailureMode, platform: str) -> dict[str, Any]:
+        rules, mode = self.rules, failure_mode.slug
+        if not failure_mode.predictable:
+            return {"score": 0, "level": NOT_ASSESSED, "reasons": ()}
+        found = _reasons(self.hits, mode, platform, rules)
+        reasons = sorted((r for _, r in found), key=lambda r: -r.points)
+        score = _total(reasons)
+        if not reasons:
+            return {"score": score, "level": level_for(score), "reasons": ()}
+        fired = [rule for rule, _ in found]
+        key = tuple(rule.slug for rule in fired)
+        if key not in self.rewrites:
+            text, new_duration = rewrite_prompt(self.prompt, self.duration_s, fired, rules)
+            self.rewrites[key] = (text, new_duration, find_hits(text, new_duration, rules))
+        text, new_duration, new_hits = self.rewrites[key]
+        after = _reasons(new_hits, mode, platform, rules)
+        new_score = _total([r for _, r in after])
+        return {
+            "score": score,
+            "level": level_for(score),
+            "reasons": tuple(reasons),
+            "rewrite": text,
+            "rewrite_duration_s": new_duration,
+            "rewrite_score": new_score,
+            "rewrite_level": level_for(new_score),
+            "rewrite_notes": tuple(dict.fromkeys(r.rewrite_note for r in fired if r.rewrite_note)),
+        }
 
 
 def score_prompt(
     prompt: str, *, platform: str, duration_s: float, rules: RuleSet
 ) -> list[ModeScore]:
     """One score per failure mode that can be read from a prompt, worst first."""
-    hits = find_hits(prompt, duration_s, rules)
-    result = _score_platform(prompt, duration_s, hits, rules.platforms[platform], rules, {})
+    result = _Scoring(prompt, duration_s, rules).platform(rules.platforms[platform])
     return sorted(result.assessed, key=lambda m: (-m.score, not m.documented))
 
 
 def compare_platforms(prompt: str, *, duration_s: float, rules: RuleSet) -> list[PlatformScore]:
     """Every platform scored for this shot, lowest documented risk first."""
-    hits = find_hits(prompt, duration_s, rules)
-    rewrites: Rewrites = {}
-    scores = [
-        _score_platform(prompt, duration_s, hits, p, rules, rewrites) for p in rules.platform_list
-    ]
+    scoring = _Scoring(prompt, duration_s, rules)
+    scores = [scoring.platform(p) for p in rules.platform_list]
     return sorted(scores, key=lambda s: (not s.documented, s.score, s.platform.position))
 
 
