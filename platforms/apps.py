@@ -9,20 +9,15 @@ class PlatformsConfig(AppConfig):
     verbose_name = "Knowledge base"
 
     def ready(self) -> None:
-        from platforms import models, preflight
+        from platforms import knowledge_cache, models
 
-        # Pre-flight caches the rules, the platforms and their profiles: any edit of
-        # those (admin or loader) in this process drops the cache.
-        for model in (
-            models.Platform,
-            models.FailureMode,
-            models.FailureProfile,
-            models.NegationCue,
-            models.RiskRule,
-            models.RiskModifier,
-        ):
+        # Pre-flight and the wizard keep the knowledge per process: any edit of it (admin
+        # or loader) in this process drops what is kept.
+        for model in self.get_models():
             for signal in (post_save, post_delete):
-                signal.connect(preflight.forget_rules, sender=model, weak=False)
-        m2m_changed.connect(
-            preflight.forget_rules, sender=models.RiskRule.failure_modes.through, weak=False
-        )
+                signal.connect(knowledge_cache.forget, sender=model, weak=False)
+        for through in (
+            models.RiskRule.failure_modes.through,
+            models.SupportChannel.plan_tiers.through,
+        ):
+            m2m_changed.connect(knowledge_cache.forget, sender=through, weak=False)

@@ -118,7 +118,8 @@ class Platform(Sourced):
 
     def credit_rule(self, outcome: str) -> CreditRule | None:
         """What the platform says happens to the credits when a generation ends this way."""
-        return self.credit_rules.filter(outcome=outcome).first()
+        # Read through all() so a prefetched platform (the knowledge cache) needs no query.
+        return next((rule for rule in self.credit_rules.all() if rule.outcome == outcome), None)
 
     def channel_rows(self) -> list[tuple[list[PlanTier], list[SupportChannel]]]:
         """Plans grouped by the support channels they share, in plan order."""

@@ -20,7 +20,6 @@ import itertools
 import math
 import re
 import string
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +28,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.urls import reverse
 
+from platforms import knowledge_cache
 from platforms.models import FailureMode, FailureProfile, NegationCue, Platform, RiskRule
 
 YELLOW_FROM = 30
@@ -277,23 +277,14 @@ def load_rules() -> RuleSet:
     )
 
 
-RULES_TTL_S = 60.0  # other processes see an admin edit within this long
-_cached_rules: tuple[float, RuleSet] | None = None
-
-
 def current_rules() -> RuleSet:
-    """The rule set, loaded at most once a minute per process: loading costs ~8 ms a request."""
-    global _cached_rules
-    now = time.monotonic()
-    if _cached_rules is None or now - _cached_rules[0] > RULES_TTL_S:
-        _cached_rules = (now, load_rules())
-    return _cached_rules[1]
+    """The rule set, kept per process until the knowledge changes: loading costs ~8 ms."""
+    return knowledge_cache.cached("preflight rules", load_rules)
 
 
 def forget_rules(**kwargs: object) -> None:
-    """Drop the cached rule set; connected to every save of the knowledge it is built from."""
-    global _cached_rules
-    _cached_rules = None
+    """Drop the cached rule set, and with it all the knowledge this process keeps."""
+    knowledge_cache.forget()
 
 
 # --- Finding the cues in a prompt --------------------------------------------------------
