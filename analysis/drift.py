@@ -236,6 +236,9 @@ class FaceDrift:
     measurements: Measurements
     reference: tuple[float, float] = (0.0, REFERENCE_S)
     not_assessed: list[Stretch] = field(default_factory=list)
+    # (last assessed time, first assessed time again) when the change first shows right
+    # after a stretch that was not assessed: it may have begun inside that stretch.
+    hidden_before: tuple[float, float] | None = None
     changes: list[str] = field(default_factory=list)
     summary: str = ""
 
@@ -686,12 +689,24 @@ def analyse_face(
     threshold = max(1.0, float(np.median(start)) + NOISE_SIGMAS * spread)
     kept = np.flatnonzero(assessed)
     onset = None
+    hidden = None
     crossing = find_crossing(times[kept], score[kept], threshold=threshold)
     if crossing is not None:
         j = int(np.argmax(ratios[kept[crossing]]))
         signed = _signed(measurements, names[j], kept[crossing:]) / tolerance[j]
         base = float(np.median(signed[in_reference]))
-        onset = date_change(times[kept], signed[kept], crossing, base=base, threshold=threshold)
+        # The dating never reaches back across a stretch that was not assessed: what the
+        # face did there is unknown, so the change is dated within the assessed run.
+        gaps = np.flatnonzero(np.diff(times[kept[: crossing + 1]]) > MAX_GAP_S)
+        first = int(gaps[-1]) + 1 if len(gaps) else 0
+        run = kept[first:]
+        onset = date_change(
+            times[run], signed[run], crossing - first, base=base, threshold=threshold
+        )
+        if first and signed[run[0]] > (base + threshold) / 2:
+            onset = float(times[run[0]])  # already changed when the face is seen again
+        if first and onset - times[run[0]] <= MAX_GAP_S:
+            hidden = (float(times[kept[first - 1]]), float(times[run[0]]))
     # The worst moment: the first time the score comes within 5 % of its peak, so a
     # change that reaches a plateau is shown when it got there, not at a random wobble.
     search = assessed & (times >= onset if onset is not None else True)
@@ -710,6 +725,7 @@ def analyse_face(
         measurements=measurements,
         reference=(float(times[in_reference][0]), float(times[in_reference][-1])),
         not_assessed=not_assessed,
+        hidden_before=hidden,
     )
     face.changes = describe_changes(face, ratios[worst])
     face.summary = summarise(face)
@@ -855,7 +871,13 @@ def summarise(face: FaceDrift) -> str:
         first = f"{what[0].upper()}{what[1:]} between {start} and {worst}."
     else:
         first = f"The shape of {face.worst_area} changed between {start} and {worst}."
+    hidden = ""
+    if face.hidden_before is not None:
+        hidden = (
+            f" It may have begun earlier, between {clock(face.hidden_before[0])} and "
+            f"{clock(face.hidden_before[1])}, while the clip could not be assessed."
+        )
     return (
         f"{first} The change first shows at {clock(face.onset_s)} and is largest at {worst}, "
-        f"around {face.worst_area}.{unassessed}"
+        f"around {face.worst_area}.{hidden}{unassessed}"
     )

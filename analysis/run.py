@@ -23,7 +23,6 @@ from analysis import clip_checks, drift, tracking
 from analysis.flow import FlowFollower
 from analysis.landmarks import FaceMesh
 from tickets import clip_frames
-from tickets.clip_frames import ClipRejected
 
 SAMPLE_FPS = 10.0
 DETECT_MAX_SIDE = 640  # Face Mesh looks at 192x192 crops; more pixels only cost decoding time
@@ -33,13 +32,14 @@ IN_PICTURE = 0.97  # a face counts as whole when this share of its mesh is insid
 # to keep decoding while the landmark model starts up.
 READ_AHEAD = 16
 
+# Said instead of a face's drift; the clip checks that need no face are still made.
 NO_FACE = (
-    "We found no face in this clip. Clip analysis measures how a face changes, so it "
-    "needs a clip where a face is visible, seen from the front, for at least a second."
+    "We found no face in this clip, so face drift was not measured: that needs a face "
+    "seen from the front for at least a second. The checks below were still made."
 )
 FACE_TOO_BRIEF = (
     "A face shows in this clip for less than a second, which is too short to measure "
-    "how it changes."
+    "how it changes. The checks below were still made."
 )
 
 
@@ -74,6 +74,7 @@ class ClipAnalysis:
     sample_size: tuple[int, int] = (0, 0)  # the sampled frames' (width, height), upright
     # What the clip proves beyond drift: flicker, a face changed at a cut, a corner logo.
     findings: list[clip_checks.Finding] = field(default_factory=list)
+    face_message: str = ""  # NO_FACE or FACE_TOO_BRIEF when no face could be measured
 
     @property
     def main(self) -> FaceResult | None:
@@ -204,7 +205,11 @@ def analyse_clip_file(
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> ClipAnalysis:
-    """Analyse one clip. Raises ClipRejected (with a message for the user) or Cancelled."""
+    """Analyse one clip. Raises ClipRejected (with a message for the user) or Cancelled.
+
+    A clip without a face long enough to measure is still checked for what needs no face
+    (flicker, a corner logo); ``face_message`` then says why no drift was measured.
+    """
     started = time.perf_counter()
     info = clip_frames.probe_clip(path)
     sampled = 0
@@ -231,8 +236,6 @@ def analyse_clip_file(
             if progress is not None:
                 progress(done)
     result = ClipAnalysis(info.duration_s, info.width, info.height, sampled)
-    if not tracker.tracks:
-        raise ClipRejected(NO_FACE)
     width, height = size
     result.sample_size = size
     tracks = [t for t in tracker.tracks if t.times[-1] - t.times[0] >= MIN_FACE_S]
@@ -249,7 +252,7 @@ def analyse_clip_file(
             normalised = shapes[:, :, :2] / [width, height]
             result.faces.append(FaceResult(len(result.faces) + 1, face_drift, normalised))
     if not result.faces:
-        raise ClipRejected(FACE_TOO_BRIEF)
+        result.face_message = FACE_TOO_BRIEF if tracker.tracks else NO_FACE
     result.findings = [
         frames.flicker(),
         clip_checks.identity_at_cuts(frames.times, frames.cuts(), list(samples.values())),
@@ -324,6 +327,7 @@ def result_json(result: ClipAnalysis) -> dict:
         "sampled_frames": result.sampled_frames,
         "seconds": round(result.seconds, 2),
         "main_face": main.number if main else None,
+        "face_message": result.face_message,
         "faces": faces,
         "findings": [finding.json() for finding in result.findings],
     }

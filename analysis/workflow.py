@@ -205,7 +205,7 @@ def _store_results(
         analysis.onset_s = None if result.onset_s is None else round(result.onset_s, 1)
         analysis.worst_s = None if result.worst_s is None else round(result.worst_s, 1)
         analysis.duration_s = result.duration_s
-        analysis.summary = main.drift.summary if main else ""
+        analysis.summary = main.drift.summary if main else result.face_message
         _finish(analysis, Analysis.Status.DONE)
 
 

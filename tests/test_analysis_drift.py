@@ -411,6 +411,19 @@ def test_a_head_turned_away_is_not_assessed_rather_than_read_as_drift():
     assert drift.analyse_face(times, points).onset_s is not None
 
 
+def test_a_change_that_began_while_the_head_was_turned_is_not_dated_before_the_turn():
+    # The eye drops at 2.4 s, inside a turn from 2.0 to 3.0 s: the change first shows at
+    # 3.0 s, when the face is assessed again, and the words say it may have begun in the
+    # stretch that was not assessed, not at some moment before it.
+    times, points = clip(warp=eye_lift_warp(2.4, 0.12))
+    turn = np.where((times >= 2.0) & (times < 3.0), 20.0, 0.0)
+    face = drift.analyse_face(times, points, turn_deg=turn)
+    assert face.onset_s is not None
+    assert 3.0 <= face.onset_s <= 3.2
+    assert face.hidden_before == (pytest.approx(1.9), pytest.approx(3.0))
+    assert "It may have begun earlier, between 0:01.9 and 0:03, while the clip" in face.summary
+
+
 def test_a_face_partly_out_of_the_picture_is_not_assessed():
     times, points = clip()
     gone = (times >= 3.0) & (times < 3.6)

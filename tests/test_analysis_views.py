@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from analysis import landmarks, workflow
 from analysis.models import Analysis, AnalysisFrame
-from tests.clips import write_blank_clip, write_face_clip
+from tests.clips import write_blank_clip, write_face_clip, write_frames
 from tests.conftest import make_case
 from tickets import clip_frames
 from tickets.models import Clip, Screenshot
@@ -280,14 +280,40 @@ def test_a_clip_kept_with_the_case_stays_and_can_be_analysed_again(client, case,
 
 @needs_mediapipe
 @pytest.mark.django_db
-def test_a_clip_without_a_face_gets_a_clear_message(client, case, tmp_path):
+def test_a_clip_without_a_face_says_so_and_is_still_checked_for_flicker(client, case, tmp_path):
+    import numpy as np
+
+    # No face, and a picture that gets lighter and darker from frame to frame.
+    rng = np.random.default_rng(0)
+    texture = rng.integers(60, 180, (120, 160, 1)).repeat(3, axis=2).astype(float)
+    frames = [
+        np.clip(texture * (1 + 0.12 * rng.choice([-1, 1])), 0, 255).astype(np.uint8)
+        for _ in range(40)
+    ]
+    write_frames(tmp_path / "noface.mp4", frames, size=(160, 120))
+    start(client, case, tmp_path / "noface.mp4")
+    analysis = Analysis.objects.get()
+    assert analysis.status == "done", analysis.message
+    assert analysis.summary.startswith("We found no face in this clip, so face drift was not")
+    assert analysis.onset_s is None and analysis.result["faces"] == []
+    flicker = next(f for f in analysis.result["findings"] if f["check"] == "flicker")
+    assert flicker["found"]
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert "No face measured in" in page
+    assert "We found no face in this clip" in page
+    assert "The picture flickers from" in page
+    assert "Face drift in" not in page  # no face, no drift chart
+
+
+@needs_mediapipe
+@pytest.mark.django_db
+def test_a_blank_clip_is_analysed_without_a_face_and_nothing_found(client, case, tmp_path):
     write_blank_clip(tmp_path / "blank.mp4")
     start(client, case, tmp_path / "blank.mp4")
     analysis = Analysis.objects.get()
-    assert analysis.status == "failed"
-    assert analysis.message.startswith("We found no face in this clip.")
-    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
-    assert "We found no face in this clip." in page
+    assert analysis.status == "done", analysis.message
+    assert analysis.summary.startswith("We found no face in this clip")
+    assert not any(f["found"] for f in analysis.result["findings"])
 
 
 @pytest.mark.django_db
