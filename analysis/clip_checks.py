@@ -146,12 +146,18 @@ class FrameSummaries:
         )
         self.histograms.append(histogram)
 
+    def last_change(self) -> float:
+        """How far the last frame's picture is from the one before (0-2, as in ``cuts``):
+        over ``CUT_DISTANCE``, it may be a cut, as the frames come."""
+        if len(self.histograms) < 2:
+            return 0.0
+        return float(_changes(np.array(self.histograms[-2:]))[0])
+
     def cuts(self) -> list[int]:
         """Indices of the first frame of each new shot."""
         if len(self.histograms) < 3:
             return []
-        hist = np.array(self.histograms)
-        distance = np.abs(np.diff(hist, axis=0)).sum(axis=2).mean(axis=1)  # 0-2
+        distance = _changes(np.array(self.histograms))
         usual = float(np.median(distance)) + 1e-3
         return [i + 1 for i, d in enumerate(distance) if d > CUT_DISTANCE and d > CUT_RATIO * usual]
 
@@ -218,6 +224,11 @@ class FrameSummaries:
         )
         finding.moments = [(begin, "flicker starts")]
         return finding
+
+
+def _changes(histograms: Array) -> Array:
+    """The distance (0-2) between consecutive frames' tile histograms, (N - 1,)."""
+    return np.abs(np.diff(histograms, axis=0)).sum(axis=2).mean(axis=1)
 
 
 def _spikes(series: Array) -> Array:

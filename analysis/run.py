@@ -31,6 +31,9 @@ IN_PICTURE = 0.97  # a face counts as whole when this share of its mesh is insid
 # Sampled frames decoded ahead of the landmarks and the flow (at most ~0.7 MB each): enough
 # to keep decoding while the landmark model starts up.
 READ_AHEAD = 16
+# The landmark model sees every other sample (it costs about as much as decoding); the flow
+# sees every sample, from the mean of its neighbours' meshes between (``_fill_between``).
+MIN_FOLLOWED = 0.5  # a sample between two with the mesh needs the flow to place this share
 
 # Said instead of a face's drift; the clip checks that need no face are still made.
 NO_FACE = (
@@ -132,15 +135,15 @@ def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[floa
 
 def _prepared(
     path: Path, frames: clip_checks.FrameSummaries, logo: clip_checks.CornerLogo
-) -> Generator[tuple[float, float, NDArray, NDArray[np.uint8]]]:
-    """The sampled frames with their grey picture, already summarised for the clip checks:
-    the decoding thread's share of the work (``analyse_clip_file`` reads the checks only
-    once the clip is read)."""
+) -> Generator[tuple[float, float, NDArray, NDArray[np.uint8], bool]]:
+    """The sampled frames with their grey picture, already summarised for the clip checks
+    (the decoding thread's share of the work: ``analyse_clip_file`` reads the checks only
+    once the clip is read), and whether the picture changed as at a cut."""
     for t, done, rgb in sample_frames(path):
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         frames.add(t, gray)
         logo.add(t, gray)
-        yield t, done, rgb, gray
+        yield t, done, rgb, gray, frames.last_change() > clip_checks.CUT_DISTANCE
 
 
 class _Raised:
@@ -220,21 +223,44 @@ def analyse_clip_file(
     frames = clip_checks.FrameSummaries()
     logo = clip_checks.CornerLogo()
     decoded = read_ahead(_prepared(path, frames, logo), depth=READ_AHEAD)
+    meshed: float | None = None  # the time of the last sample the landmark model saw
+    waiting: tuple[float, NDArray, NDArray[np.uint8]] | None = None  # a sample since then
+
+    def landmarks(t: float, rgb: NDArray, gray: NDArray[np.uint8]) -> None:
+        faces = mesh.faces(rgb)
+        for track, face in zip(tracker.add(t, faces), faces, strict=True):
+            follower = followers.get(id(track))
+            if follower is None:
+                follower = followers[id(track)] = FlowFollower(gray, face[:, :2])
+            elif waiting is not None and track.times[-2] == meshed:
+                _fill_between(track, follower, waiting[0], waiting[2])
+            track.followed.append(follower.follow(gray, face[:, :2]))
+            crop = clip_checks.face_crop(gray, face)
+            samples.setdefault(id(track), []).append(clip_checks.FaceSample(t, face, crop))
+
+    every_sample_until = -1.0
     with FaceMesh() as mesh, closing(decoded):
-        for t, done, rgb, gray in decoded:
+        for t, done, rgb, gray, cut in decoded:
             if should_stop is not None and should_stop():
                 raise Cancelled()
             sampled += 1
             size = (rgb.shape[1], rgb.shape[0])
-            faces = mesh.faces(rgb)
-            for track, face in zip(tracker.add(t, faces), faces, strict=True):
-                if id(track) not in followers:
-                    followers[id(track)] = FlowFollower(gray, face[:, :2])
-                track.followed.append(followers[id(track)].follow(gray, face[:, :2]))
-                crop = clip_checks.face_crop(gray, face)
-                samples.setdefault(id(track), []).append(clip_checks.FaceSample(t, face, crop))
+            if cut:
+                # The landmark model takes a few frames to find the faces of a new shot,
+                # and the faces either side of a cut are compared: every sample, a while.
+                every_sample_until = t + clip_checks.FACE_S
+                waiting = None  # its neighbours' mean would mix two shots
+            if waiting is None and meshed is not None and t > every_sample_until:
+                waiting = (t, rgb, gray)  # waits for the next sample's mesh
+            else:
+                landmarks(t, rgb, gray)
+                meshed, waiting = t, None
             if progress is not None:
                 progress(done)
+        if waiting is not None:  # the clip's last sample: no later mesh to share with
+            t, rgb, gray = waiting
+            waiting = None
+            landmarks(t, rgb, gray)
     result = ClipAnalysis(info.duration_s, info.width, info.height, sampled)
     width, height = size
     result.sample_size = size
@@ -260,6 +286,27 @@ def analyse_clip_file(
     ]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _fill_between(
+    track: tracking.Track, follower: FlowFollower, t: float, gray: NDArray[np.uint8]
+) -> None:
+    """Put the sample at ``t``, between the track's last two, on the track.
+
+    The landmark model did not see it: its mesh is the two neighbours' mean, weighted by
+    time (it only places the picture for the flow, which measures this sample as it does
+    every other). A face that moved too fast for a mean, so that the flow cannot place
+    most points, gets no sample there.
+    """
+    (t0, t1), (before, after) = track.times[-2:], track.shapes[-2:]
+    weight = (t - t0) / (t1 - t0)
+    shape = (1 - weight) * before + weight * after
+    followed, trusted = follower.follow_and_trust(gray, shape[:, :2])
+    if not follower.tiny and trusted.mean() < MIN_FOLLOWED:
+        return
+    track.times.insert(-1, t)
+    track.shapes.insert(-1, shape)
+    track.followed.append(followed)  # the caller then adds the latest sample's
 
 
 def head_turns(shapes: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -28,8 +28,11 @@ Its tolerances and limits were tuned on seeds 401 and 402 only; report others (4
 It prints the figures per category and per kind of warp.
 
 ``--speed`` times the analysis against just decoding the same clip at the same sampling
-(PyAV, every frame decoded, the sampled ones converted), interleaved in one run, and
-prints the ratio of the medians and the load average.
+(``analysis.run.sample_frames`` alone: PyAV with the same decoder settings, every frame
+decoded, the sampled ones converted to RGB at the analysis's size and turned upright, which
+is exactly what the analysis's decoding thread does), interleaved in one run (``--runs``
+of each), and prints the ratio of the medians, the same for CPU time (all threads; it does
+not depend on what else runs), the load average, and each stage's CPU time alone.
 
 Needs the analysis extra (mediapipe, scikit-image). Run from the project root:
     .venv/bin/python benchmarks/bench_drift.py [--clips 30] [--seed 6] [--cache DIR]
@@ -246,6 +249,7 @@ def main() -> None:
     parser.add_argument(
         "--speed", action="store_true", help="time analysis against decoding alone (a ratio)"
     )
+    parser.add_argument("--runs", type=int, default=7, help="runs of each (--speed)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="avadesk-drift-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -327,17 +331,19 @@ def speed(args: argparse.Namespace, scene: Scene, work: Path) -> None:
     speed = Spec("speed-10s-720p", 10.0, "eye_spacing", 4.0, 0.4, 0.1, args.seed)
     path = work / f"{speed.name}.mp4"
     render_clip(scene, speed, path)
-    runs, decodes = [], []
+    runs, decodes, run_cpu, decode_cpu = [], [], [], []
     load_before = os.getloadavg()
-    for _ in range(5 if args.speed else 3):
+    for _ in range(args.runs if args.speed else 3):
         if args.speed:  # decode alone, then analyse, in turn: both see the same load
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for _frame in sample_frames(path):
                 pass
             decodes.append(time.perf_counter() - started)
-        started = time.perf_counter()
+            decode_cpu.append(time.process_time() - cpu)
+        started, cpu = time.perf_counter(), time.process_time()
         result = analyse_clip_file(path)
         runs.append(time.perf_counter() - started)
+        run_cpu.append(time.process_time() - cpu)
     print(
         f"Speed, 10 s 1280x720 25 fps H.264 ({path.stat().st_size / 1e6:.1f} MB), "
         f"{result.sampled_frames} frames sampled: median {statistics.median(runs):.2f} s "
@@ -347,13 +353,54 @@ def speed(args: argparse.Namespace, scene: Scene, work: Path) -> None:
         ratio = statistics.median(runs) / statistics.median(decodes)
         ratios = sorted(a / d for a, d in zip(runs, decodes, strict=True))
         print(
-            f"  decoding alone, same sampling: median {statistics.median(decodes):.2f} s; "
+            f"  decoding alone, same frames, same decoder settings and conversion "
+            f"(analysis.run.sample_frames): median {statistics.median(decodes):.2f} s; "
             f"analysis / decoding = {ratio:.2f} (per run {ratios[0]:.2f}-{ratios[-1]:.2f}; "
             f"target <= 2)"
+        )
+        # CPU seconds of all the process's threads: what the work costs, whatever else
+        # runs on the machine (the elapsed time above also depends on the load and on
+        # how much of the work overlaps on the two cores).
+        cpu_ratio = statistics.median(run_cpu) / statistics.median(decode_cpu)
+        print(
+            f"  CPU time: analysis median {statistics.median(run_cpu):.2f} s, decoding "
+            f"{statistics.median(decode_cpu):.2f} s: {cpu_ratio:.2f} times"
         )
         load_after = os.getloadavg()
         print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(f"  onset found at {result.onset_s} s (true 4.0 s); summary: {result.main.drift.summary}")
+    if args.speed:
+        stages(path, statistics.median(decode_cpu), statistics.median(run_cpu))
+
+
+def stages(path: Path, decode_cpu: float, analysis_cpu: float) -> None:
+    """CPU time of each stage alone on the clip's samples, against decoding them."""
+    from analysis import clip_checks
+    from analysis.flow import FlowFollower
+
+    samples = [(t, rgb, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)) for t, _, rgb in sample_frames(path)]
+    costs = {}
+    started = time.process_time()
+    frames, logo = clip_checks.FrameSummaries(), clip_checks.CornerLogo()
+    for t, _rgb, gray in samples:
+        frames.add(t, gray)
+        logo.add(t, gray)
+    costs["clip checks' per-frame summaries"] = time.process_time() - started
+    started = time.process_time()
+    with FaceMesh() as mesh:  # on every other sample, as the analysis does
+        meshes = [mesh.faces(rgb)[0] for _t, rgb, _gray in samples[::2]]
+    costs["landmarks (every other sample)"] = time.process_time() - started
+    started = time.process_time()
+    follower = FlowFollower(samples[0][2], meshes[0][:, :2])
+    for i, (_t, _rgb, gray) in enumerate(samples):
+        follower.follow(gray, meshes[min(i // 2, len(meshes) - 1)][:, :2])
+    costs["flow (every sample)"] = time.process_time() - started
+    costs["the rest (grey, tracking, drift, checks' findings)"] = (
+        analysis_cpu - decode_cpu - sum(costs.values())
+    )
+    print("  CPU per stage, each alone, in times the decoding's:")
+    for name, cost in costs.items():
+        print(f"    {name:<52}{cost / decode_cpu:5.2f}")
 
 
 def print_load(before: float) -> None:
