@@ -249,7 +249,10 @@ def analyse_clip_file(
                 # The landmark model takes a few frames to find the faces of a new shot,
                 # and the faces either side of a cut are compared: every sample, a while.
                 every_sample_until = t + clip_checks.FACE_S
-                waiting = None  # its neighbours' mean would mix two shots
+                if waiting is not None:  # the old shot's last: a mean would mix two shots
+                    last_of_shot, waiting = waiting, None
+                    landmarks(*last_of_shot)
+                    meshed = last_of_shot[0]
             if waiting is None and meshed is not None and t > every_sample_until:
                 waiting = (t, rgb, gray)  # waits for the next sample's mesh
             else:

@@ -82,3 +82,50 @@ def test_a_second_face_that_comes_into_the_picture_is_found_within_the_recount()
     recount = landmarks.RECOUNT_EVERY  # the first frame at or after 3 where faces are counted
     assert recount >= 3
     assert counts[recount:] == [2] * (len(frames) - recount)
+
+
+def _count_landmark_runs(monkeypatch) -> list[float]:
+    """The sample times the landmark model sees, from now on."""
+    seen: list[float] = []
+    real = landmarks.FaceMesh.faces
+
+    def counted(self, rgb):
+        seen.append(len(seen))
+        return real(self, rgb)
+
+    monkeypatch.setattr(landmarks.FaceMesh, "faces", counted)
+    return seen
+
+
+def test_every_sample_is_measured_though_the_landmark_model_sees_every_other(tmp_path, monkeypatch):
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from analysis.run import analyse_clip_file
+    from tests.clips import write_frames
+
+    path = tmp_path / "face.mp4"
+    write_frames(path, list(face_frames(seconds=3.0)))
+    runs = _count_landmark_runs(monkeypatch)
+
+    result = analyse_clip_file(path)
+
+    assert result.sampled_frames == 30
+    assert len(result.faces[0].drift.times) == 30  # the flow measured every sample
+    assert len(runs) == 15 + 1  # every other sample, and the last one
+
+
+def test_after_a_cut_the_landmark_model_sees_every_sample_for_a_second(tmp_path, monkeypatch):
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from analysis.run import analyse_clip_file
+    from tests.clips import write_frames
+
+    path = tmp_path / "cut.mp4"
+    closer = face_frames(seconds=2.0, zoom=1.8, offset=(30, 20))
+    write_frames(path, list(face_frames(seconds=2.0)) + list(closer))
+    runs = _count_landmark_runs(monkeypatch)
+
+    result = analyse_clip_file(path)
+
+    # Every other sample of the first shot, and its last; the cut's sample and the next
+    # second's 10; then every other sample, and the last.
+    assert len(runs) == 10 + 1 + 11 + 5
+    assert len(result.faces[0].drift.times) == 40  # and the flow measured every sample
