@@ -8,7 +8,6 @@ generation step's draft shown with the times that were set.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,7 +103,7 @@ def local_file(stored: FieldFile) -> Iterator[Path]:
     if local is not None:
         yield local
         return
-    with tempfile.NamedTemporaryFile(suffix=".clip") as copy:
+    with evidence.temporary_clip() as copy:
         with stored.open("rb") as source:
             shutil.copyfileobj(source, copy, length=1024 * 1024)
         copy.flush()

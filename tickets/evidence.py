@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import IO
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -271,11 +273,19 @@ def frame_times(case: Case, duration_s: float) -> dict[str, float]:
     return times
 
 
+def temporary_clip(*, delete: bool = True) -> IO[bytes]:
+    """A temporary file for a copy of a clip, in the app's own upload folder: what a killed
+    process leaves there, ``cleanup_orphans`` removes (the system's temp folder nobody sweeps)."""
+    folder = Path(settings.UPLOAD_TEMP_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(delete=delete, suffix=".clip", dir=folder)
+
+
 def local_copy(upload: UploadedFile) -> tuple[Path, bool]:
     """A path PyAV can open, and whether we made it (and must remove it)."""
     if hasattr(upload, "temporary_file_path"):
         return Path(upload.temporary_file_path()), False
-    with tempfile.NamedTemporaryFile(delete=False, suffix=".clip") as handle:
+    with temporary_clip(delete=False) as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
     return Path(handle.name), True
