@@ -12,12 +12,14 @@ class PlatformsConfig(AppConfig):
         from platforms import knowledge_cache, models
 
         # Pre-flight and the wizard keep the knowledge per process: any edit of it (admin
-        # or loader) in this process drops what is kept.
+        # or loader) counts as a change, which every process sees on its next request.
         for model in self.get_models():
+            if model is models.KnowledgeVersion:
+                continue
             for signal in (post_save, post_delete):
-                signal.connect(knowledge_cache.forget, sender=model, weak=False)
+                signal.connect(knowledge_cache.changed, sender=model, weak=False)
         for through in (
             models.RiskRule.failure_modes.through,
             models.SupportChannel.plan_tiers.through,
         ):
-            m2m_changed.connect(knowledge_cache.forget, sender=through, weak=False)
+            m2m_changed.connect(knowledge_cache.changed, sender=through, weak=False)

@@ -4,10 +4,11 @@ Platforms, plans, support channels, credit rules, failure modes and risk rules c
 when someone edits them in the admin or reloads the knowledge files, yet every wizard page
 and every pre-flight score reads them: reading them again on each request cost more than
 the page itself. So a process loads each view of the knowledge once and keeps it until
-the knowledge changes: any save or delete of a knowledge model in this process drops
-everything at once (the signals connected in ``apps.py``; the loader calls ``forget``
-itself, as its bulk changes send none), and a change made by another process is seen
-within ``TTL_S``.
+the knowledge changes. Any save or delete of a knowledge model (the signals connected in
+``apps.py``; the loader calls ``changed`` itself, as its bulk changes send none) adds one
+to ``KnowledgeVersion`` in the same transaction, and every use compares that count, one
+indexed read of one row: a change made by any process is seen by all on their next
+request, never a stale vendor fact after an edit or a reload.
 
 What is kept is knowledge only, never a case or anything a person typed, and it is shared
 read-only: nothing may change a cached object in place.
@@ -15,30 +16,54 @@ read-only: nothing may change a cached object in place.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db import connection
+from django.db.models import F, Prefetch
 
-from platforms.models import FailureMode, PlanTier, Platform, PlatformModel, SupportChannel
+from platforms.models import (
+    FailureMode,
+    KnowledgeVersion,
+    PlanTier,
+    Platform,
+    PlatformModel,
+    SupportChannel,
+)
 
-TTL_S = 60.0  # other processes see an admin edit or a reload within this long
-_kept: dict[str, tuple[float, Any]] = {}
+_kept: dict[str, tuple[int, Any]] = {}
+
+
+def version() -> int:
+    """How many times the knowledge has changed (0 before the first change)."""
+    # A plain cursor: this runs on every request that uses the knowledge, and the ORM
+    # would spend ten times the query's own cost building it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT number FROM platforms_knowledgeversion WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def cached[T](name: str, load: Callable[[], T]) -> T:
-    """``load()``'s value, loaded at most once per ``TTL_S`` and per change of the knowledge."""
-    now = time.monotonic()
+    """``load()``'s value, loaded again only after the knowledge changed."""
+    current = version()  # read before loading: a change while loading is seen next time
     entry = _kept.get(name)
-    if entry is None or now - entry[0] > TTL_S:
-        entry = (now, load())
+    if entry is None or entry[0] != current:
+        entry = (current, load())
         _kept[name] = entry
     return entry[1]
 
 
-def forget(**kwargs: object) -> None:
-    """Drop everything kept; connected to every save and delete of the knowledge."""
+def changed(**kwargs: object) -> None:
+    """Count a change of the knowledge, for every process; connected to every save and
+    delete of a knowledge model, so it commits (or rolls back) with the change."""
+    if not KnowledgeVersion.objects.filter(pk=1).update(number=F("number") + 1):
+        KnowledgeVersion.objects.get_or_create(pk=1, defaults={"number": 1})
+    forget()
+
+
+def forget() -> None:
+    """Drop what this process keeps (the next use loads it again)."""
     _kept.clear()
 
 

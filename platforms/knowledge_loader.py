@@ -23,7 +23,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from platforms import preflight
+from platforms import knowledge_cache
 from platforms.models import (
     FAQ,
     Confidence,
@@ -386,5 +386,7 @@ def load_knowledge(directory: Path) -> LoadReport:
         loader.delete_missing(Platform.objects.exclude(slug__in=slugs))
         rules = directory / "risk_rules.yaml"
         loader.load_risk_rules((read_yaml(rules) if rules.exists() else None) or {})
-    preflight.forget_rules()  # the loader's many-to-many and bulk changes send no post_save
+        if loader.report.changed:
+            # Counted by the signals already; once more for any change that sent none.
+            knowledge_cache.changed()
     return loader.report

@@ -566,3 +566,14 @@ def check_patterns(patterns: list, field: str) -> None:
             raise ValidationError(
                 {field: f"Not a valid regular expression: {pattern!r} ({exc})"}
             ) from exc
+
+
+class KnowledgeVersion(models.Model):
+    """One row counting the changes of the knowledge base. Every process keeps the knowledge
+    it read (``platforms.knowledge_cache``) and compares this count on each use, so an admin
+    edit or a reload made by any process is seen by all of them on their next request."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Knowledge changed {self.number} times"

@@ -283,7 +283,8 @@ def current_rules() -> RuleSet:
 
 
 def forget_rules(**kwargs: object) -> None:
-    """Drop the cached rule set, and with it all the knowledge this process keeps."""
+    """Drop the cached rule set, and with it all the knowledge this process keeps (a test
+    that rolled back its changes; a change itself is ``knowledge_cache.changed``)."""
     knowledge_cache.forget()
 
 

@@ -4,10 +4,12 @@ import re
 
 import pytest
 from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
 
 from platforms import knowledge_cache, preflight
 from platforms.knowledge_loader import load_knowledge
-from platforms.models import CreditRule, SupportChannel
+from platforms.models import FAQ, CreditRule, KnowledgeVersion, SupportChannel
 from tests.conftest import make_case
 from tickets import wizard
 
@@ -49,29 +51,44 @@ def test_a_credit_rule_edited_shows_in_the_next_ticket(client, runway):
     assert "within 9 hours" in page
 
 
-def test_loading_the_knowledge_drops_what_the_process_kept(runway):
+def test_a_reload_that_changes_something_drops_what_the_process_kept(runway):
     kept = knowledge_cache.knowledge()
+    load_knowledge(settings.KNOWLEDGE_DIR)  # the files as loaded: nothing changes
     assert knowledge_cache.knowledge() is kept
-    load_knowledge(settings.KNOWLEDGE_DIR)
+    faq = FAQ.objects.first()
+    with connection.cursor() as cursor:  # removed behind the signals' back
+        cursor.execute("DELETE FROM platforms_faq WHERE id = %s", [faq.pk])
+    assert knowledge_cache.knowledge() is kept
+    assert load_knowledge(settings.KNOWLEDGE_DIR).created == 1
     assert knowledge_cache.knowledge() is not kept
 
 
-def test_another_process_change_is_seen_within_the_ttl(monkeypatch, runway):
-    clock = [1000.0]
-    monkeypatch.setattr(knowledge_cache.time, "monotonic", lambda: clock[0])
+def test_a_change_made_by_another_process_is_seen_on_the_next_use(runway):
     kept, rules = knowledge_cache.knowledge(), preflight.current_rules()
-    clock[0] += knowledge_cache.TTL_S - 1
     assert knowledge_cache.knowledge() is kept and preflight.current_rules() is rules
-    clock[0] += 2
-    assert knowledge_cache.knowledge() is not kept and preflight.current_rules() is not rules
+    # Another process's edit: its signal counted the change in the database, not here.
+    KnowledgeVersion.objects.update_or_create(pk=1, defaults={"number": F("number") + 1})
+    assert knowledge_cache.knowledge() is not kept
+    assert preflight.current_rules() is not rules
 
 
-def test_the_step_page_reads_only_the_case_and_its_screenshots_once_knowledge_is_kept(
+def test_a_change_rolled_back_leaves_the_count_as_it_was(runway):
+    before = knowledge_cache.version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        channel = SupportChannel.objects.filter(platform=runway).first()
+        channel.name = "Never committed"
+        channel.save()
+        assert knowledge_cache.version() == before + 1
+        raise RuntimeError
+    assert knowledge_cache.version() == before
+
+
+def test_the_step_page_reads_the_case_its_screenshots_and_the_knowledge_count_only(
     client, runway, django_assert_num_queries
 ):
     case = make_case(runway, reached_step="generation")
     client.get(f"/cases/{case.token}/generation/")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get(f"/cases/{case.token}/generation/").status_code == 200
 
 

@@ -167,7 +167,7 @@ def ticket_facts(case: Case, *, attachments: list[str]) -> dict:
         "delay": rule.delay if rule else "",
         "mention": "",
     }
-    # The request in one sentence, for the PDF's summary as well as the ticket.
+    # The request in one sentence, rendered once: the PDF's summary and the ticket show it.
     facts["ask"] = render_to_string("tickets/_ticket_ask.txt", facts).strip()
     return facts
 
