@@ -27,6 +27,7 @@ def frames(
     light=None,
     flicker=None,
     blur_flicker=None,
+    focus=None,
     logo=None,
     logo_share=1.0,
     still: bool = False,
@@ -54,6 +55,11 @@ def frames(
         frame = cv2.warpAffine(source, matrix, SIZE, borderMode=cv2.BORDER_REFLECT).astype(float)
         if blur_flicker and blur_flicker[0] <= t < blur_flicker[1] and rng.random() < 0.5:
             frame = cv2.GaussianBlur(frame, (0, 0), 1.6)
+        if focus and focus[0] <= t < focus[1]:  # out of focus and back, smoothly
+            middle, half = (focus[0] + focus[1]) / 2, (focus[1] - focus[0]) / 2
+            sigma = 2.5 * (1 - abs(t - middle) / half)
+            if sigma > 0.1:
+                frame = cv2.GaussianBlur(frame, (0, 0), sigma)
         gain = 1.0
         if light:
             gain = 1 + (light[2] - 1) * min(1.0, max(0.0, (t - light[0]) / light[1]))
@@ -99,8 +105,22 @@ def test_detail_that_comes_and_goes_is_flicker_too():
 
 @pytest.mark.parametrize(
     "clean",
-    [{}, {"light": (1.5, 1.0, 0.6)}, {"light": (2.0, 0.5, 1.4)}, {"cut_at": 2.5}, {"still": True}],
-    ids=["camera motion", "light dims", "light brightens fast", "a cut", "a still camera"],
+    [
+        {},
+        {"light": (1.5, 1.0, 0.6)},
+        {"light": (2.0, 0.5, 1.4)},
+        {"cut_at": 2.5},
+        {"still": True},
+        {"focus": (1.5, 3.5)},
+    ],
+    ids=[
+        "camera motion",
+        "light dims",
+        "light brightens fast",
+        "a cut",
+        "a still camera",
+        "a focus pull and back",
+    ],
 )
 def test_camera_motion_light_ramps_and_cuts_are_not_flicker(clean):
     finding = flicker_of(**clean)
