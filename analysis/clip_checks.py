@@ -134,8 +134,7 @@ class FrameSummaries:
     def add(self, time: float, gray: NDArray[np.uint8]) -> None:
         small = thumbnail(gray)
         # Fine detail at the sampled size: a thumbnail would have averaged it away.
-        gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)
-        gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)
+        gx, gy = cv2.spatialGradient(gray, ksize=3)  # both 3x3 Sobels in one pass
         # |gx| + |gy| in integers (a float copy of the frame cost more than the Sobels).
         detail = cv2.add(cv2.convertScaleAbs(gx), cv2.convertScaleAbs(gy), dtype=cv2.CV_16U)
         self.times.append(time)

@@ -272,12 +272,24 @@ def similarity_fit(source: Array, target: Array, weights: Array | None = None) -
     mean_t = w @ target
     xs, xt = source - mean_s, target - mean_t
     covariance = (xt * w[:, None]).T @ xs
+    variance = w @ (xs**2).sum(axis=1)
+    if dims == 2:
+        # In the plane the best rotation has a closed form (the same as the SVD's below,
+        # several times faster, and this runs for every frame of every face).
+        cos_part = covariance[0, 0] + covariance[1, 1]
+        sin_part = covariance[1, 0] - covariance[0, 1]
+        length = float(np.hypot(cos_part, sin_part))
+        if length > 0:
+            rotation = np.array([[cos_part, -sin_part], [sin_part, cos_part]]) / length
+        else:
+            rotation = np.eye(2)
+        scale = length / variance if variance > 0 else 1.0
+        return Similarity(scale, rotation, mean_t - scale * rotation @ mean_s)
     u, singular, vt = np.linalg.svd(covariance)
     signs = np.ones(dims)
     if np.linalg.det(u) * np.linalg.det(vt) < 0:
         signs[-1] = -1  # a reflection is not a head movement
     rotation = u @ np.diag(signs) @ vt
-    variance = w @ (xs**2).sum(axis=1)
     scale = float((singular * signs).sum() / variance) if variance > 0 else 1.0
     translation = mean_t - scale * rotation @ mean_s
     return Similarity(scale, rotation, translation)
