@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +31,9 @@ IN_PICTURE = 0.97  # a face counts as whole when this share of its mesh is insid
 # Sampled frames decoded ahead of the landmarks and the flow (at most ~0.7 MB each): enough
 # to keep decoding while the landmark model starts up.
 READ_AHEAD = 16
-# The landmark model sees every other sample (it costs about as much as decoding); the flow
-# sees every sample, from the mean of its neighbours' meshes between (``_fill_between``).
+# The landmark model sees one sample in ``MESH_EVERY`` (it costs about as much as decoding);
+# the flow sees every sample, from its neighbours' meshes between (``_fill_between``).
+MESH_EVERY = 2
 MIN_FOLLOWED = 0.5  # a sample between two with the mesh needs the flow to place this share
 
 # Said instead of a face's drift; the clip checks that need no face are still made.
@@ -224,16 +225,17 @@ def analyse_clip_file(
     logo = clip_checks.CornerLogo()
     decoded = read_ahead(_prepared(path, frames, logo), depth=READ_AHEAD)
     meshed: float | None = None  # the time of the last sample the landmark model saw
-    waiting: tuple[float, NDArray, NDArray[np.uint8]] | None = None  # a sample since then
+    waiting: list[tuple[float, NDArray, NDArray[np.uint8]]] = []  # samples since then
 
-    def landmarks(t: float, rgb: NDArray, gray: NDArray[np.uint8]) -> None:
+    def landmarks(t: float, rgb: NDArray, gray: NDArray[np.uint8], between: Sequence) -> None:
         faces = mesh.faces(rgb)
         for track, face in zip(tracker.add(t, faces), faces, strict=True):
             follower = followers.get(id(track))
             if follower is None:
                 follower = followers[id(track)] = FlowFollower(gray, face[:, :2])
-            elif waiting is not None and track.times[-2] == meshed:
-                _fill_between(track, follower, waiting[0], waiting[2])
+            elif track.times[-2] == meshed:
+                for sample_t, _rgb, sample_gray in between:
+                    _fill_between(track, follower, sample_t, sample_gray)
             track.followed.append(follower.follow(gray, face[:, :2]))
             crop = clip_checks.face_crop(gray, face)
             samples.setdefault(id(track), []).append(clip_checks.FaceSample(t, face, crop))
@@ -249,21 +251,20 @@ def analyse_clip_file(
                 # The landmark model takes a few frames to find the faces of a new shot,
                 # and the faces either side of a cut are compared: every sample, a while.
                 every_sample_until = t + clip_checks.FACE_S
-                if waiting is not None:  # the old shot's last: a mean would mix two shots
-                    last_of_shot, waiting = waiting, None
-                    landmarks(*last_of_shot)
-                    meshed = last_of_shot[0]
-            if waiting is None and meshed is not None and t > every_sample_until:
-                waiting = (t, rgb, gray)  # waits for the next sample's mesh
+                for sample in waiting:  # the old shot's last: a mean would mix two shots
+                    landmarks(*sample, between=())
+                    meshed = sample[0]
+                waiting = []
+            if len(waiting) < MESH_EVERY - 1 and meshed is not None and t > every_sample_until:
+                waiting.append((t, rgb, gray))  # waits for a later sample's mesh
             else:
-                landmarks(t, rgb, gray)
-                meshed, waiting = t, None
+                landmarks(t, rgb, gray, between=waiting)
+                meshed, waiting = t, []
             if progress is not None:
                 progress(done)
-        if waiting is not None:  # the clip's last sample: no later mesh to share with
-            t, rgb, gray = waiting
-            waiting = None
-            landmarks(t, rgb, gray)
+        if waiting:  # the clip's last samples: the last one gets the mesh
+            *between, (t, rgb, gray) = waiting
+            landmarks(t, rgb, gray, between=between)
     result = ClipAnalysis(info.duration_s, info.width, info.height, sampled)
     width, height = size
     result.sample_size = size
@@ -296,10 +297,10 @@ def _fill_between(
 ) -> None:
     """Put the sample at ``t``, between the track's last two, on the track.
 
-    The landmark model did not see it: its mesh is the two neighbours' mean, weighted by
-    time (it only places the picture for the flow, which measures this sample as it does
-    every other). A face that moved too fast for a mean, so that the flow cannot place
-    most points, gets no sample there.
+    The landmark model did not see it: its mesh is taken on the line between the two
+    neighbours' meshes, by time (it only places the picture for the flow, which measures
+    this sample as it does every other). A face that moved too fast for that, so that the
+    flow cannot place most points, gets no sample there.
     """
     (t0, t1), (before, after) = track.times[-2:], track.shapes[-2:]
     weight = (t - t0) / (t1 - t0)
