@@ -430,7 +430,8 @@ def report_filename(case: Case) -> str:
 
 def attachment_names(case: Case) -> list[str]:
     """What the ticket says is attached: the screenshots and the evidence report."""
-    shots = list(case.screenshots.all())
+    # Only the two columns it names: every ticket preview runs this query.
+    shots = list(case.screenshots.only("role", "time_s"))
     if not shots:
         return []
     described = []
