@@ -20,7 +20,7 @@ import itertools
 import math
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -382,6 +382,15 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Rewrite:
+    text: str
+    duration_s: float
+    score: int
+    level: str
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ModeScore:
     failure_mode: FailureMode
     profile: FailureProfile | None  # None: the platform has no profile of its own for it
@@ -389,17 +398,39 @@ class ModeScore:
     score: int
     level: str
     reasons: tuple[Reason, ...]
-    rewrite: str | None = None
-    rewrite_duration_s: float | None = None
-    rewrite_score: int | None = None
-    rewrite_level: str | None = None
-    rewrite_notes: tuple[str, ...] = ()
+    # The safer rewrite, worked out when first asked for: a score of one platform (the
+    # API, the page for one platform) never shows the others' rewrites. None: nothing fired.
+    rewritten: Callable[[], Rewrite] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def _rewrite(self) -> Rewrite | None:
+        return self.rewritten() if self.rewritten else None
+
+    @property
+    def rewrite(self) -> str | None:
+        return self._rewrite.text if self._rewrite else None
+
+    @property
+    def rewrite_duration_s(self) -> float | None:
+        return self._rewrite.duration_s if self._rewrite else None
+
+    @property
+    def rewrite_score(self) -> int | None:
+        return self._rewrite.score if self._rewrite else None
+
+    @property
+    def rewrite_level(self) -> str | None:
+        return self._rewrite.level if self._rewrite else None
+
+    @property
+    def rewrite_notes(self) -> tuple[str, ...]:
+        return self._rewrite.notes if self._rewrite else ()
 
     @property
     def assessed(self) -> bool:
         return self.level != NOT_ASSESSED
 
-    @property
+    @cached_property
     def documented(self) -> bool:
         """This platform has its own documented profile of this failure, with risk factors."""
         return bool(self.profile and self.profile.risk_factors)
@@ -564,23 +595,28 @@ class _Scoring:
         if not reasons:
             return {"score": score, "level": level_for(score), "reasons": ()}
         fired = [rule for rule, _ in found]
-        key = tuple(rule.slug for rule in fired)
+        return {
+            "score": score,
+            "level": level_for(score),
+            "reasons": tuple(reasons),
+            "rewritten": lambda: self._rewrite(fired, mode, platform),
+        }
+
+    def _rewrite(self, fired: list[Rule], mode: str, platform: str) -> Rewrite:
+        rules, key = self.rules, tuple(rule.slug for rule in fired)
         if key not in self.rewrites:
             text, new_duration = rewrite_prompt(self.prompt, self.duration_s, fired, rules)
             self.rewrites[key] = (text, new_duration, find_hits(text, new_duration, rules))
         text, new_duration, new_hits = self.rewrites[key]
         after = _reasons(new_hits, mode, platform, rules)
         new_score = _total([r for _, r in after])
-        return {
-            "score": score,
-            "level": level_for(score),
-            "reasons": tuple(reasons),
-            "rewrite": text,
-            "rewrite_duration_s": new_duration,
-            "rewrite_score": new_score,
-            "rewrite_level": level_for(new_score),
-            "rewrite_notes": tuple(dict.fromkeys(r.rewrite_note for r in fired if r.rewrite_note)),
-        }
+        return Rewrite(
+            text=text,
+            duration_s=new_duration,
+            score=new_score,
+            level=level_for(new_score),
+            notes=tuple(dict.fromkeys(r.rewrite_note for r in fired if r.rewrite_note)),
+        )
 
 
 def score_prompt(
