@@ -69,6 +69,7 @@ Array = NDArray[np.float64]
 
 REFERENCE_S = 0.5
 REFERENCE_SEARCH_S = 1.0  # the reference starts within this long of the face's first frame
+REFERENCE_LATEST_S = 2.0  # or, when no stretch there is steady and facing, within this long
 MIN_REFERENCE_FRAMES = 3
 SMOOTHING_S = 0.5
 NOISE_SIGMAS = 5.0  # the threshold also stays this far above the reference frames' spread
@@ -421,7 +422,9 @@ def find_crossing(
             continue
         if run_start is None:
             run_start = i
-        if times[i] - times[run_start] >= min_duration_s:
+        # 3.9 - 3.6 < 0.3 in floats; and two samples either side of a gap are not a run.
+        long_enough = times[i] - times[run_start] >= min_duration_s - 1e-6
+        if long_enough and i - run_start + 1 >= MIN_LEVEL_SAMPLES:
             return run_start
     return None
 
@@ -506,12 +509,27 @@ def choose_reference(times: Array, points: Array, assessed: Array) -> Array:
     """The frames of the reference: the steadiest ``REFERENCE_S`` seconds that start within
     ``REFERENCE_SEARCH_S`` of the face's first frame, all assessed (not inside a turn).
 
-    Falls back to the first ``REFERENCE_S`` seconds when no such stretch has enough frames.
+    When none does (the landmarks settle on a small face for a second after it is found),
+    the search goes on to ``REFERENCE_LATEST_S``; it falls back to the first
+    ``REFERENCE_S`` seconds when no such stretch has enough frames.
     """
     first = times[0]
     default = times <= first + REFERENCE_S + 1e-9
+    chosen = default
+    for limit in (REFERENCE_SEARCH_S, REFERENCE_LATEST_S):
+        best, chosen = _steadiest(times, points, assessed, first + limit, default)
+        if np.isfinite(best):
+            break
+    return chosen
+
+
+def _steadiest(
+    times: Array, points: Array, assessed: Array, latest: float, default: Array
+) -> tuple[float, Array]:
+    """The steadiest assessed ``REFERENCE_S`` stretch starting by ``latest``: (spread, frames)."""
+    first = times[0]
     best, chosen = np.inf, default
-    for start in times[times <= first + REFERENCE_SEARCH_S + 1e-9]:
+    for start in times[times <= latest + 1e-9]:
         frames = (times >= start - 1e-9) & (times <= start + REFERENCE_S + 1e-9)
         if frames.sum() < MIN_REFERENCE_FRAMES or not assessed[frames].all():
             continue
@@ -533,7 +551,7 @@ def choose_reference(times: Array, points: Array, assessed: Array) -> Array:
         spread *= 1 + 0.5 * (start - first) / REFERENCE_SEARCH_S
         if spread < best:
             best, chosen = spread, frames
-    return chosen
+    return best, chosen
 
 
 def measure_track(

@@ -442,6 +442,29 @@ def test_the_reference_is_never_taken_inside_a_turn():
     assert face.onset_s is None
 
 
+def test_a_face_whose_landmarks_settle_late_gets_its_reference_once_they_have_settled():
+    # For the first 1.3 s after the face is found, the landmarks are off (a small face the
+    # model is still locking on to) and the pose jumps about: a reference taken there
+    # would make the whole clip look changed.
+    times, points = clip()
+    settling = (times > 0) & (times < 1.3)
+    points[np.ix_(settling, drift.EYE_A)] += [0.0, 0.15 * IOD]
+    turn = np.where(settling, 6.0, 0.0)
+    face = drift.analyse_face(times, points, turn_deg=turn)
+    assert face.reference[0] >= 1.3
+    assert face.onset_s is None
+
+
+def test_two_samples_either_side_of_a_stretch_not_assessed_are_not_a_lasting_change():
+    times, points = clip()
+    points[np.ix_(times < 0.05, drift.EYE_A)] += [0.0, 0.2 * IOD]  # the first frame is off
+    turn = np.where((times > 0.05) & (times < 0.3), 20.0, 0.0)
+    turn[3] = 0.0  # one frame in the turn faces the camera, and is off too
+    points[np.ix_([3], drift.EYE_A)] += [0.0, 0.2 * IOD]
+    face = drift.analyse_face(times, points, turn_deg=turn)
+    assert face.onset_s is None
+
+
 def test_a_face_that_leaves_the_picture_and_comes_back_elsewhere_keeps_its_track():
     # A whip pan: gone for 1.5 s, back on the other side of the frame.
     face = synthetic_face() + np.array([200, 300])
