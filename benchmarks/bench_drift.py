@@ -426,7 +426,9 @@ def hard(args: argparse.Namespace, work: Path) -> None:
             result = analyse_clip_file(path)
             found = result.onset_s
             peak = max((face.drift.peak_score for face in result.faces), default=0.0)
-            unassessed = spec.onset_s is not None and onset_not_assessed(result, spec.onset_s)
+            unassessed = spec.onset_s is not None and onset_not_assessed(
+                result, spec.onset_s, found
+            )
         except Exception as exc:  # a clip the analysis refuses counts as a miss, and says why
             found, peak = None, float("nan")
             print(f"  {spec.name}: {exc}")
@@ -473,7 +475,8 @@ def hard(args: argparse.Namespace, work: Path) -> None:
     print(
         f"  strict: the figure above counts every warped clip. {unassessed} warped clip(s) "
         "had their onset inside a stretch the analysis reported as not assessed (a turned "
-        f"head, a face out of the picture); without them: {share(assessed_hits)} "
+        "head, a face out of the picture) and reported no change before it; without them: "
+        f"{share(assessed_hits)} "
         f"({100 * sum(assessed_hits) / max(1, len(assessed_hits)):.0f} %)"
     )
     if errors:
@@ -484,13 +487,17 @@ def hard(args: argparse.Namespace, work: Path) -> None:
     print_load(load_before)
 
 
-def onset_not_assessed(result, onset_s: float) -> bool:
+def onset_not_assessed(result, onset_s: float, found: float | None) -> bool:
     """Whether the analysis said it could not assess the face, or any of the faces, at the
-    true onset (every face, so that another face's turn does not excuse a miss)."""
-    return bool(result.faces) and all(
-        any(s.start_s <= onset_s <= s.end_s for s in face.drift.not_assessed)
+    true onset (every face, so that another face's turn does not excuse a miss), and did
+    not report a change before that stretch (a false onset is a miss either way)."""
+    starts = [
+        next((s.start_s for s in face.drift.not_assessed if s.start_s <= onset_s <= s.end_s), None)
         for face in result.faces
-    )
+    ]
+    if not starts or None in starts:
+        return False
+    return found is None or found >= min(start for start in starts if start is not None)
 
 
 if __name__ == "__main__":

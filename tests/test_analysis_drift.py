@@ -424,6 +424,22 @@ def test_a_change_that_began_while_the_head_was_turned_is_not_dated_before_the_t
     assert "It may have begun earlier, between 0:01.9 and 0:03, while the clip" in face.summary
 
 
+def test_a_head_that_keeps_turning_is_assessed_only_close_to_the_reference_pose():
+    times, points = clip()
+    swaying = 4.0 * np.sin(2 * math.pi * 0.3 * times)  # degrees, as the model estimates them
+    face = drift.analyse_face(times, points, turn_deg=swaying)
+    assessed = np.isfinite(face.score)
+    in_reference = (times >= face.reference[0]) & (times <= face.reference[1])
+    pose = np.median(swaying[in_reference])
+    away = np.abs(swaying - pose)
+    assert not assessed[(away > drift.TURNING_MAX_DEG) & ~in_reference].any()
+    assert assessed[away <= drift.TURNING_MAX_DEG].all()
+    # One brief turn is not a head that keeps turning: its small turns are assessed.
+    once = np.where((times > 2.0) & (times < 2.4), 4.0, 2.5 * (times > 3.0))
+    face = drift.analyse_face(times, points, turn_deg=once)
+    assert np.isfinite(face.score[times > 3.0]).all()
+
+
 def test_a_face_partly_out_of_the_picture_is_not_assessed():
     times, points = clip()
     gone = (times >= 3.0) & (times < 3.6)
