@@ -122,6 +122,10 @@ EAR_A = [93, 127, 162, 234]  # the face's outline beside the ear (the mesh has n
 EAR_B = [323, 356, 389, 454]
 FOREHEAD = [10, 109, 338]
 CHIN_BOTTOM = [148, 152, 377]
+# The rigid upper face (forehead, nose bridge, temples, eye corners): the head's pose is
+# fitted on these, so that a change of the jaw, the mouth or the nose does not read as a turn.
+POSE_POINTS = [10, 151, 9, 8, 168, 6, 197, 195, 109, 338, 67, 297, 103, 332, 54, 284, 21, 251]
+POSE_POINTS += [162, 389, 127, 356, 234, 454, 33, 263, 133, 362]
 # The refined model's irises: the eye mesh is pulled towards a normal face, the irises are
 # found in the eye's own crop, so they follow a displaced eye about twice as closely.
 IRIS_A = [468, 469, 470, 471, 472]

@@ -316,13 +316,14 @@ def _fill_between(
 def head_turns(shapes: NDArray[np.float64]) -> NDArray[np.float64]:
     """(N, 2) degrees left-right and up-down of each frame's head against the first frame's,
     from the 3D mesh (mediapipe's depth is on the x scale): the rotation of the best 3D
-    similarity between them. Zeros for a mesh without depth."""
+    similarity between their rigid upper faces (``drift.POSE_POINTS``: a drifting jaw or
+    mouth must not read as a turn). Zeros for a mesh without depth."""
     if shapes.shape[-1] < 3:
         return np.zeros((len(shapes), 2))
-    first = shapes[0, : drift.FACE_POINTS]
+    first = shapes[0, drift.POSE_POINTS]
     turns = []
     for shape in shapes:
-        rotation = drift.similarity_fit(shape[: drift.FACE_POINTS], first).rotation
+        rotation = drift.similarity_fit(shape[drift.POSE_POINTS], first).rotation
         yaw = np.degrees(np.arctan2(rotation[0, 2], rotation[2, 2]))
         pitch = np.degrees(np.arctan2(-rotation[1, 2], rotation[2, 2]))
         turns.append((yaw, pitch))

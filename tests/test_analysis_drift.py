@@ -495,3 +495,35 @@ def test_a_face_that_leaves_the_picture_and_comes_back_elsewhere_keeps_its_track
     other = synthetic_face(seed=9) * 1.3 + np.array([900, 300])
     tracker.add(1.8, [face + np.array([700, 40]), other])
     assert len(tracker.tracks) == 2
+
+
+def mesh_3d(seed: int = 4) -> np.ndarray:
+    """The synthetic face with a depth for each point (the nose and the middle stand out)."""
+    face = synthetic_face()
+    depth = np.random.default_rng(seed).normal(0, 0.2 * IOD, len(face))
+    depth[drift.NOSE] += 0.5 * IOD
+    return np.c_[face, depth]
+
+
+def turned_by(mesh: np.ndarray, degrees: float) -> np.ndarray:
+    angle = math.radians(degrees)
+    rotation = np.array(
+        [[math.cos(angle), 0, math.sin(angle)], [0, 1, 0], [-math.sin(angle), 0, math.cos(angle)]]
+    )
+    return mesh @ rotation.T
+
+
+def test_the_head_turn_is_read_from_the_rigid_upper_face():
+    pytest.importorskip("cv2", reason="OpenCV comes with the analysis extra")
+    from analysis.run import head_turns
+
+    mesh = mesh_3d()
+    turns = head_turns(np.stack([mesh, turned_by(mesh, 6.0)]))
+    assert abs(turns[1, 0]) == pytest.approx(6.0, abs=0.1)
+    # A jaw squeezed by a fifth of the eye distance is not a turn of the head.
+    squeezed = mesh.copy()
+    squeezed[drift.JAW_SIDE_A, 0] += 0.2 * IOD
+    squeezed[drift.JAW_SIDE_B, 0] -= 0.2 * IOD
+    squeezed[drift.MOUTH, 2] += 0.2 * IOD
+    turns = head_turns(np.stack([mesh, squeezed]))
+    assert np.abs(turns[1]).max() < 0.05
