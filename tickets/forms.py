@@ -215,6 +215,9 @@ def _credits_field(label: str) -> forms.FloatField:
     )
 
 
+CLIP_TIMES = ("first_visible", "worst")  # moments in the clip: a time or a range each
+
+
 class DetailsForm(forms.Form):
     """The facts of one generation. Which fields an outcome asks for: DETAIL_FIELDS."""
 
@@ -354,7 +357,7 @@ class DetailsForm(forms.Form):
     def clean(self):
         data = super().clean()
         length = data.get("clip_length")
-        for name in ("first_visible", "worst"):
+        for name in CLIP_TIMES:
             if name not in self.fields:
                 continue
             text = data.get(name)

@@ -17,6 +17,8 @@ from platforms.models import FailureMode
 from platforms.outcomes import Outcome
 from tickets import catalogue
 from tickets.forms import (
+    CLIP_TIMES,
+    DETAIL_FIELDS,
     SOMETHING_ELSE,
     DetailsForm,
     FailureForm,
@@ -345,26 +347,21 @@ def save_step(step: Step, case: Case, data: dict) -> None:
     case.typed = {**case.typed, step.slug: step.initial(case)}
 
 
+# Each detail an outcome asks for is one field of the case, but the clip times (two each).
+CASE_DETAILS = tuple(
+    dict.fromkeys(
+        name for names in DETAIL_FIELDS.values() for name in names if name not in CLIP_TIMES
+    )
+)
+
+
 def apply_details(case: Case, data: dict) -> None:
     """Copy the details that validated onto the case: all of them on save, the valid ones
     of a half-typed step for its preview (in memory)."""
-    for name in (
-        "generation_id",
-        "error_text",
-        "attempted_at",
-        "credits_charged",
-        "balance_before",
-        "balance_after",
-        "waited",
-        "spec_expected",
-        "spec_delivered",
-        "prompt",
-        "clip_length",
-        "observations",
-    ):
+    for name in CASE_DETAILS:
         if name in data:
             setattr(case, "clip_length_s" if name == "clip_length" else name, data[name])
-    times = {name: data[name] for name in ("first_visible", "worst") if name in data}
+    times = {name: data[name] for name in CLIP_TIMES if name in data}
     if times:
         old = (case.first_visible_s, case.worst_s)
         for name, value in times.items():
