@@ -282,12 +282,6 @@ def current_rules() -> RuleSet:
     return knowledge_cache.cached("preflight rules", load_rules)
 
 
-def forget_rules(**kwargs: object) -> None:
-    """Drop the cached rule set, and with it all the knowledge this process keeps (a test
-    that rolled back its changes; a change itself is ``knowledge_cache.changed``)."""
-    knowledge_cache.forget()
-
-
 # --- Finding the cues in a prompt --------------------------------------------------------
 
 

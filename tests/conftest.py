@@ -46,11 +46,11 @@ def fresh_rate_limits():
 
 
 @pytest.fixture(autouse=True)
-def fresh_preflight_rules():
-    # A rolled-back test sends no signal: the rules it cached must not reach the next test.
-    from platforms import preflight
+def fresh_kept_knowledge():
+    # A rolled-back test sends no signal: the knowledge it kept must not reach the next test.
+    from platforms import knowledge_cache
 
-    preflight.forget_rules()
+    knowledge_cache.forget()
 
 
 @pytest.fixture
