@@ -33,9 +33,11 @@ is turned and whether the face is whole in the picture. For each frame:
    that crossed began to build up, even if it sat just under the threshold for a while,
    and a two-segment fit (a level, then a ramp of any length to a new level) around
    that start puts the onset at the foot of the change.
-5. Frames where the head is turned more than ``MAX_TURN_DEG`` from the reference, or
-   the face is partly out of the picture, are *not assessed*: they count for neither
-   the score nor the onset, and the result says so for that stretch.
+5. A head that keeps turning has its turn modelled and taken out (``without_turn``).
+   Frames where the head is turned briefly more than ``MAX_TURN_DEG`` from the
+   reference, or more than ``MAX_MODELLED_TURN_DEG``, or the face is partly out of the
+   picture, are *not assessed*: they count for neither the score nor the onset, and the
+   result says so for that stretch.
 
 The tolerances are 1.25 times the larger of two figures from clean synthetic clips of
 tuning seeds only (benchmarks/calibrate_drift.py prints both; the two sides of the face
@@ -81,12 +83,16 @@ FACE_POINTS = 468  # the mesh; the alignment fits these, not the irises, which f
 MAX_GAP_S = 0.5  # a longer gap without the face ends a run above the threshold
 NOTABLE = 0.02  # a change under 2 % of the eye distance is not worth a sentence
 MAX_TURN_DEG = 3.0  # as the landmark model estimates the turn; beyond it, not assessed
-# A head that keeps turning (beyond MAX_TURN_DEG on this share of the frames) is assessed
-# only within TURNING_MAX_DEG: its smaller turns change the landmarks as much as a small
-# drift (set on tuning seeds 401 and 402, where a turn clip's assessed frames at 2-3°
-# gave false onsets).
+# A head that keeps turning (beyond MAX_TURN_DEG, up to MAX_MODELLED_TURN_DEG, on this
+# share of the frames) has its turn modelled (``without_turn``) rather than left out.
 TURNING_SHARE = 0.15
-TURNING_MAX_DEG = 1.5
+MAX_MODELLED_TURN_DEG = 20.0  # as the landmark model estimates the turn
+TURN_FACTORS = 2  # numbers per frame that say how a turning head's landmarks move
+CHANGE_RAMPS_S = (0.0, 0.5, 1.0, 2.0)  # the change fitted with the turn: a step or a ramp
+# What is left of a turn once modelled changes slowly, which a clip's frame-to-frame wobble
+# does not show: a turning head's tolerances stay above this share of the calibrated ones
+# (set on tuning seeds 41-45, 401, 402).
+TURN_MIN_TOLERANCE = 0.7
 MERGE_S = 0.35  # stretches not assessed this close together are said as one
 # A measure's tolerance in a clip (``tolerances_in_clip``): this many times its own wobble
 # when that is under the calibrated tolerance, never under MIN_TOLERANCE of the calibrated
@@ -634,14 +640,21 @@ def clip_wobble(measurements: Measurements, assessed: Array) -> Array:
     return np.array(result)
 
 
-def tolerances_in_clip(measurements: Measurements, assessed: Array, in_reference: Array) -> Array:
+def tolerances_in_clip(
+    measurements: Measurements,
+    assessed: Array,
+    in_reference: Array,
+    *,
+    floor: float = MIN_TOLERANCE,
+) -> Array:
     """Each measure's tolerance in this clip, in eye distances, (len(MEASURES),).
 
     The calibrated tolerance is what the measure wanders by on the wobbliest clean clips
     of the tuning set (compressed, blurred, small or turning faces); most clips are far
     steadier, and a small change that stays under it would go unseen. So a measure whose
     own wobble (``clip_wobble``) is small gets a tolerance of ``CLIP_SIGMAS`` times it,
-    never under ``MIN_TOLERANCE`` of the calibrated one; and a measure that wobbles far
+    never under ``floor`` times the calibrated one (``MIN_TOLERANCE``; for a modelled
+    turn ``TURN_MIN_TOLERANCE``, since what is left of it changes slowly); and a measure that wobbles far
     more than on the tuning clips (pupils behind glasses), or sits far from the reference
     even in the reference frames, gets ``NOISY`` times that instead, so its wobble is not
     drift.
@@ -651,11 +664,75 @@ def tolerances_in_clip(measurements: Measurements, assessed: Array, in_reference
     typical = np.array([np.median(measurements.size[name][in_reference]) for name in MEASURES])
     return np.maximum.reduce(
         [
-            MIN_TOLERANCE * calibrated,
+            floor * calibrated,
             np.minimum(calibrated, CLIP_SIGMAS * wobble),
             NOISY * np.maximum(wobble, typical),
         ]
     )
+
+
+def without_turn(times: Array, points: Array, in_reference: Array, frames: Array) -> Array:
+    """``points`` aligned on the reference, with what the head's turns do to them taken out.
+
+    Under a turn each landmark moves in its own way (by its depth, unknown; a real head is
+    not mediapipe's average one), but all of them follow the same few numbers per frame.
+    Those numbers (``TURN_FACTORS``) are read from the rigid upper face (``POSE_POINTS``):
+    the main patterns of its landmarks' change over the clip. How much each landmark
+    follows each of them is then fitted over the clip's ``frames``, *together with one
+    change* (a step, or a ramp of ``CHANGE_RAMPS_S``, from any frame) per coordinate, so
+    that a drift which happens while the head turns is not taken for part of the turn.
+    Only the turn's part is taken out; a drift stays.
+    """
+    reference = procrustes_mean(points[in_reference])
+    aligned = similarity_to(points, reference)
+    n = len(times)
+    change = aligned[:, :, :2] - reference[None, :, :2]
+    change -= change[in_reference].mean(axis=0)
+    pose = change[:, POSE_POINTS].reshape(n, -1)
+    _, _, patterns = np.linalg.svd(pose[frames], full_matrices=False)
+    factors = pose @ patterns[:TURN_FACTORS].T  # (N, TURN_FACTORS)
+    # A turn moves a landmark by about its depth times the sine of the angle and shortens
+    # distances across the turn by its cosine: so the products of the factors count too.
+    scale = np.abs(factors[frames]).max(axis=0) + 1e-9
+    unit = factors / scale
+    pairs = [(i, j) for i in range(TURN_FACTORS) for j in range(i, TURN_FACTORS)]
+    products = [unit[:, i] * unit[:, j] for i, j in pairs]
+    factors = np.concatenate([factors, np.stack(products, axis=1) * float(scale.mean())], axis=1)
+    used = factors[frames]
+    values = change.reshape(n, -1)[frames]
+    t = times[frames]
+    follow = _follow_with_change(t, used, values)
+    result = aligned.copy()
+    result[:, :, :2] -= (factors @ follow).reshape(n, -1, 2)
+    return result
+
+
+def _follow_with_change(t: Array, factors: Array, values: Array) -> Array:
+    """How much each column of ``values`` (N, M) follows ``factors`` (N, F): (F, M), each
+    column fitted together with the one change (a step or a ramp, from any sample) that
+    explains it best, so that the change does not count as following the factors."""
+    shapes = [
+        (t >= start).astype(float) if ramp == 0 else np.clip((t - start) / ramp, 0.0, 1.0)
+        for start in t[MIN_LEVEL_SAMPLES:-MIN_LEVEL_SAMPLES]
+        for ramp in CHANGE_RAMPS_S
+    ]
+    inverse = np.linalg.pinv(factors)
+    # Least squares with one more column, for every change at once: what the factors do
+    # not explain of each change shape and of each column, and how well they match.
+    rest = values - factors @ (inverse @ values)
+    changes = np.array(shapes) if shapes else np.zeros((0, len(t)))
+    changes_rest = changes - (changes @ inverse.T) @ factors.T
+    power = (changes_rest**2).sum(axis=1)
+    usable = power > 1e-9 * len(t)
+    match = changes_rest[usable] @ rest  # (C, M)
+    gain = match**2 / power[usable, None]
+    amount = np.zeros(values.shape[1])
+    change = np.zeros_like(values)
+    if usable.any():
+        best = np.argmax(gain, axis=0)
+        amount = match[best, np.arange(values.shape[1])] / power[usable][best]
+        change = changes[usable][best].T * amount
+    return inverse @ (values - change)
 
 
 def _stretches(times: Array, mask: Array, reason: str) -> list[Stretch]:
@@ -708,14 +785,20 @@ def analyse_face(
         return None
     away = away_from(np.median(turn[in_reference], axis=0))
     turned = away > MAX_TURN_DEG
-    if (whole & turned).sum() >= TURNING_SHARE * whole.sum():
-        # A head that keeps turning: its smaller turns change the landmarks too.
-        turned = away > TURNING_MAX_DEG
+    floor = MIN_TOLERANCE
+    modelled = whole & (away <= MAX_MODELLED_TURN_DEG)
+    if (modelled & turned).sum() >= TURNING_SHARE * whole.sum():
+        # A head that keeps turning: what the turn does to each landmark is learnt from
+        # the clip and taken out, and the face is assessed at every pose up to
+        # MAX_MODELLED_TURN_DEG; only a head turned further is left out.
+        points = without_turn(times, points, in_reference, modelled)
+        turned = away > MAX_MODELLED_TURN_DEG
+        floor = TURN_MIN_TOLERANCE
     assessed = whole & ~turned
     assessed[in_reference] = True
     measurements, _ = measure_track(times, points, in_reference)
     names = list(MEASURES)
-    tolerance = tolerances_in_clip(measurements, assessed, in_reference)
+    tolerance = tolerances_in_clip(measurements, assessed, in_reference, floor=floor)
     raw = np.stack([measurements.size[name] for name in names], axis=1) / tolerance
     # Smoothing runs over the assessed frames only: a turned frame must not leak into them.
     window = smoothing_window(times[assessed])
