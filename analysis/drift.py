@@ -654,10 +654,10 @@ def tolerances_in_clip(
     steadier, and a small change that stays under it would go unseen. So a measure whose
     own wobble (``clip_wobble``) is small gets a tolerance of ``CLIP_SIGMAS`` times it,
     never under ``floor`` times the calibrated one (``MIN_TOLERANCE``; for a modelled
-    turn ``TURN_MIN_TOLERANCE``, since what is left of it changes slowly); and a measure that wobbles far
-    more than on the tuning clips (pupils behind glasses), or sits far from the reference
-    even in the reference frames, gets ``NOISY`` times that instead, so its wobble is not
-    drift.
+    turn ``TURN_MIN_TOLERANCE``, since what is left of it changes slowly); and a measure
+    that wobbles far more than on the tuning clips (pupils behind glasses), or sits far
+    from the reference even in the reference frames, gets ``NOISY`` times that instead,
+    so its wobble is not drift.
     """
     calibrated = np.array([m.tolerance for m in MEASURES.values()])
     wobble = clip_wobble(measurements, assessed)
