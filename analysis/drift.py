@@ -521,10 +521,13 @@ def similarity_to(points: Array, reference: Array) -> Array:
     return np.stack([robust_align(shape, reference) for shape in points])
 
 
-def choose_reference(times: Array, points: Array, assessed: Array) -> Array:
+def choose_reference(times: Array, points: Array, *assessed: Array) -> Array:
     """The frames of the reference: the steadiest ``REFERENCE_S`` seconds that start within
-    ``REFERENCE_SEARCH_S`` of the face's first frame, all assessed (not inside a turn).
+    ``REFERENCE_SEARCH_S`` of the face's first frame, all ``assessed`` (not inside a turn).
 
+    ``assessed`` may be given stricter first and looser then (facing the camera closely,
+    then within what the landmark model's pose wobbles by): a looser stretch early is
+    preferred to a stricter one later, since a later reference may already hold a change.
     When none does (the landmarks settle on a small face for a second after it is found),
     the search goes on to ``REFERENCE_LATEST_S``; it falls back to the first
     ``REFERENCE_S`` seconds when no such stretch has enough frames.
@@ -533,9 +536,10 @@ def choose_reference(times: Array, points: Array, assessed: Array) -> Array:
     default = times <= first + REFERENCE_S + 1e-9
     chosen = default
     for limit in (REFERENCE_SEARCH_S, REFERENCE_LATEST_S):
-        best, chosen = _steadiest(times, points, assessed, first + limit, default)
-        if np.isfinite(best):
-            break
+        for frames in assessed:
+            best, chosen = _steadiest(times, points, frames, first + limit, default)
+            if np.isfinite(best):
+                return chosen
     return chosen
 
 
@@ -780,7 +784,13 @@ def analyse_face(
     # The reference: whole, and facing the way the face faces most of the clip.
     usual = np.median(turn[whole] if whole.any() else turn, axis=0)
     facing = away_from(usual) <= MAX_TURN_DEG / 2
-    in_reference = choose_reference(times, points, whole & facing)
+    nearly = away_from(usual) <= MAX_TURN_DEG
+    candidates = [whole & facing]
+    if (whole & ~nearly).sum() < TURNING_SHARE * whole.sum():
+        # A head that hardly turns, but whose estimated pose wobbles (a compressed clip):
+        # facing within MAX_TURN_DEG will do, early, rather than a reference taken late.
+        candidates.append(whole & nearly)
+    in_reference = choose_reference(times, points, *candidates)
     if in_reference.sum() < MIN_REFERENCE_FRAMES:
         return None
     away = away_from(np.median(turn[in_reference], axis=0))

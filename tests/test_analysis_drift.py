@@ -495,6 +495,18 @@ def test_the_reference_is_never_taken_inside_a_turn():
     assert face.onset_s is None
 
 
+def test_a_wobbling_pose_estimate_does_not_push_the_reference_past_a_change():
+    # A compressed clip: the head does not turn, but the model's estimate of its pose
+    # wobbles by 2-2.5 degrees. The eye grows at 1.6 s; a reference looked for later,
+    # where the estimate happens to be steadier, would hold the change, and the frames
+    # before it would read as the eye shrinking.
+    times, points = clip(warp=eye_lift_warp(1.6, 0.12))
+    wobble = 2.4 * np.sin(2 * math.pi * 1.1 * times) * (times < 2.0)
+    face = drift.analyse_face(times, points, turn_deg=wobble)
+    assert face.reference[1] < 1.6
+    assert face.onset_s == pytest.approx(1.6, abs=0.2)
+
+
 def test_a_face_whose_landmarks_settle_late_gets_its_reference_once_they_have_settled():
     # For the first 1.3 s after the face is found, the landmarks are off (a small face the
     # model is still locking on to) and the pose jumps about: a reference taken there
