@@ -27,6 +27,7 @@ import math
 import os
 import struct
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -330,7 +331,13 @@ def cached(spec: Any, cache: Path = CACHE, draw: Callable[[Any, Path], None] | N
 
     The name carries a hash of the whole spec and ``RENDER_VERSION``, so a clip is reused
     only for exactly what it shows; the clip is written under another name first, so a
-    run that is stopped (or another one rendering the same spec) never leaves half a clip.
+    run that is stopped never leaves half a clip.
+
+    The first clip rendered of a spec is the one kept, and every run uses it: two renders
+    of one spec are not byte-identical (libx264 through PyAV encodes the same frames a
+    little differently depending on what the process did before, seen on 2026-12-02), so
+    two runs rendering the same new spec at once must not each analyse their own render
+    while the cache keeps the last one written.
     """
     text = f"{RENDER_VERSION} {spec!r}".encode()
     key = hashlib.sha1(text, usedforsecurity=False).hexdigest()[:12]
@@ -338,9 +345,16 @@ def cached(spec: Any, cache: Path = CACHE, draw: Callable[[Any, Path], None] | N
     path = cache / f"{spec.name}-{key}{suffix}"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        part = cache / f".{path.stem}-{os.getpid()}{suffix}"
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=cache)
+        os.close(handle)
+        part = Path(name)
         (draw or render)(spec, part)
-        part.replace(path)
+        try:
+            os.link(part, path)  # only if no other run has put its render there meanwhile
+        except FileExistsError:
+            pass  # theirs is the clip: every run analyses the same one
+        finally:
+            part.unlink()
     return path
 
 

@@ -129,3 +129,46 @@ def test_after_a_cut_the_landmark_model_sees_every_sample_for_a_second(tmp_path,
     # second's 10; then every other sample, and the last.
     assert len(runs) == 10 + 1 + 11 + 5
     assert len(result.faces[0].drift.times) == 40  # and the flow measured every sample
+
+
+def test_a_clip_analysed_again_gives_the_same_result_whatever_ran_before_it_or_decoding_speed(
+    tmp_path, monkeypatch
+):
+    """The analysis is a function of the clip: the same clip analysed again in the same
+    process, after a clip with a cut and two faces (so the landmark model rebuilt its graph
+    for two faces and saw every sample for a while), and with the decoding thread now far
+    behind the analysis instead of ahead of it, gives the same result to the last digit."""
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    import time
+
+    from analysis import run
+    from tests.clips import write_face_clip, write_frames
+
+    def analysed(path) -> dict:
+        result = run.result_json(run.analyse_clip_file(path))
+        result.pop("seconds")  # how long it took
+        return result
+
+    face = tmp_path / "face.mp4"
+    write_face_clip(face, seconds=3.0, spread_from_s=1.8)
+    other = tmp_path / "other.mp4"
+    faces = list(face_frames(seconds=2.0))
+    one = [_side_by_side(frame, None) for frame in faces]
+    two = [_side_by_side(frame, frame) for frame in faces]
+    write_frames(other, one + two, size=(640, 320))
+
+    first = analysed(face)
+    assert first["faces"][0]["onset_s"] is not None  # a real result: the eyes moved apart
+    between = analysed(other)
+    assert len(between["faces"]) == 2
+    assert analysed(face) == first
+
+    real = run.sample_frames
+
+    def slow(path, **kwargs):
+        for sample in real(path, **kwargs):
+            time.sleep(0.02)  # the analysis now waits for every frame
+            yield sample
+
+    monkeypatch.setattr(run, "sample_frames", slow)
+    assert analysed(face) == first
