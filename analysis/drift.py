@@ -93,6 +93,9 @@ CHANGE_RAMPS_S = (0.0, 0.5, 1.0, 2.0)  # the change fitted with the turn: a step
 # does not show: a turning head's tolerances stay above this share of the calibrated ones
 # (set on tuning seeds 41-45, 401, 402).
 TURN_MIN_TOLERANCE = 0.7
+# What is left of a modelled turn can sit at most of that tolerance for seconds: the dating's
+# CUSUM then counts only what rises above this share of the way to the threshold, not half.
+TURN_ALLOWANCE = 0.65
 MERGE_S = 0.35  # stretches not assessed this close together are said as one
 # A measure's tolerance in a clip (``tolerances_in_clip``): this many times its own wobble
 # when that is under the calibrated tolerance, never under MIN_TOLERANCE of the calibrated
@@ -473,18 +476,24 @@ def find_onset(
 
 
 def date_change(
-    times: Array, values: Array, crossing: int, *, base: float, threshold: float
+    times: Array,
+    values: Array,
+    crossing: int,
+    *,
+    base: float,
+    threshold: float,
+    allowance_share: float = 0.5,
 ) -> float:
     """Where the change that crossed the threshold at ``crossing`` began.
 
-    A CUSUM of the excess over half-way between the reference level ``base`` and the
-    threshold finds where the change began to build up: its last zero before the
+    A CUSUM of the excess over half-way (``allowance_share``) between the reference level
+    ``base`` and the threshold finds where the change began to build up: its last zero before the
     crossing. A step that sits just under the threshold and crosses later still builds
     the sum up from its step, so it is dated there, not at the later crossing. Around
     that start, the best least-squares fit of a level, a straight ramp (of any length,
     none for a step) and a new level puts the onset at the foot of the change.
     """
-    allowance = (base + threshold) / 2
+    allowance = base + allowance_share * (threshold - base)
     total, start = 0.0, 0
     for i in range(crossing + 1):
         total = max(0.0, total + float(values[i]) - allowance)
@@ -795,15 +804,15 @@ def analyse_face(
         return None
     away = away_from(np.median(turn[in_reference], axis=0))
     turned = away > MAX_TURN_DEG
-    floor = MIN_TOLERANCE
     modelled = whole & (away <= MAX_MODELLED_TURN_DEG)
-    if (modelled & turned).sum() >= TURNING_SHARE * whole.sum():
+    keeps_turning = bool((modelled & turned).sum() >= TURNING_SHARE * whole.sum())
+    floor = TURN_MIN_TOLERANCE if keeps_turning else MIN_TOLERANCE
+    if keeps_turning:
         # A head that keeps turning: what the turn does to each landmark is learnt from
         # the clip and taken out, and the face is assessed at every pose up to
         # MAX_MODELLED_TURN_DEG; only a head turned further is left out.
         points = without_turn(times, points, in_reference, modelled)
         turned = away > MAX_MODELLED_TURN_DEG
-        floor = TURN_MIN_TOLERANCE
     assessed = whole & ~turned
     assessed[in_reference] = True
     measurements, _ = measure_track(times, points, in_reference)
@@ -838,7 +847,12 @@ def analyse_face(
         first = int(gaps[-1]) + 1 if len(gaps) else 0
         run = kept[first:]
         onset = date_change(
-            times[run], signed[run], crossing - first, base=base, threshold=threshold
+            times[run],
+            signed[run],
+            crossing - first,
+            base=base,
+            threshold=threshold,
+            allowance_share=TURN_ALLOWANCE if keeps_turning else 0.5,
         )
         if first and signed[run[0]] > (base + threshold) / 2:
             onset = float(times[run[0]])  # already changed when the face is seen again

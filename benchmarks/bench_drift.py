@@ -24,10 +24,12 @@ metadata, heavy compression (CRF 36-40), lighting ramps near the onset, motion b
 faces with one drifting, a whip pan that takes the face out of the picture, head turns
 of 15-25 degrees and slow (2 s) ramps of small warps; every kind of warp, including
 symmetric widenings of the nose, the mouth and the face, at 24, 25 and 30 fps, 4-6 s.
-Its tolerances and limits were tuned on seeds 401 and 402 only; report others (43, 44 and
-45 were first run for the final figures of 2026-12-02; 41 and 42 had been seen before). It
-prints the figures per category and per kind of warp, strictly (every warped clip) and
-without the clips whose onset fell in a stretch the analysis reported as not assessed.
+Its tolerances and limits were tuned on seeds 401 and 402; the turn model and the
+reference choice of the second session on 41-45, 401, 402 and 403-406 (those are all
+tuning seeds now); report others (46, 47 and 48 were first run for the final figures of
+that session). It prints the figures per category and per kind of warp, strictly (every
+warped clip) and without the clips whose onset fell in a stretch the analysis reported
+as not assessed.
 
 ``--speed`` times the analysis against just decoding the same clip at the same sampling
 (``analysis.run.sample_frames`` alone: PyAV with the same decoder settings, every frame
