@@ -168,3 +168,40 @@ def test_a_camera_that_never_moves_is_not_assessed_for_a_logo():
     finding = logo_of(still=True, logo="top-left")
     assert not finding.assessed and not finding.found
     assert finding.summary.startswith("Not assessed")
+
+
+@pytest.mark.parametrize("size", [(640, 360), (360, 640), (321, 179)])
+def test_each_frames_summary_is_its_tiles_mean_detail_and_histograms(size):
+    """What flicker and cuts are computed from, against the definitions written out plainly:
+    per tile (6 across, 4 down), the mean of |gx| + |gy| (3x3 Sobels, each at most 255) and
+    the brightness; per part of the thumbnail (3 across, 2 down), the share of its pixels in
+    each of 16 bins of brightness less the mean, over the spread."""
+    width, height = size
+    gray = np.random.default_rng(3).integers(0, 256, (height, width), dtype=np.uint8)
+    gray = cv2.GaussianBlur(gray, (0, 0), 1.5)
+    summaries = clip_checks.FrameSummaries()
+    summaries.add(0.0, gray)
+
+    gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)
+    detail = np.minimum(np.abs(gx.astype(int)), 255) + np.minimum(np.abs(gy.astype(int)), 255)
+    tile_h, tile_w = height // 4, width // 6
+    expected = [
+        [
+            detail[r * tile_h : (r + 1) * tile_h, c * tile_w : (c + 1) * tile_w].mean() / 2
+            for c in range(6)
+        ]
+        for r in range(4)
+    ]
+    np.testing.assert_allclose(summaries.texture[0], expected, rtol=1e-12)
+
+    small = clip_checks.thumbnail(gray)
+    bins = np.clip((small - small.mean()) / small.std(), -2.5, 2.4999)
+    bins = ((bins + 2.5) * 16 / 5).astype(int)
+    rows = np.array_split(np.arange(small.shape[0]), 2)
+    cols = np.array_split(np.arange(small.shape[1]), 3)
+    for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
+        part = bins[np.ix_(r, c)]
+        shares = np.bincount(part.ravel(), minlength=16) / part.size
+        np.testing.assert_array_equal(summaries.histograms[0][k], shares)
+    assert summaries.histograms[0].sum(axis=1) == pytest.approx(np.ones(6))
