@@ -76,7 +76,10 @@ def _folds_to_ascii(char: str) -> bool:
 
 
 def _lowercase_twin(patterns: list[str]) -> re.Pattern | None:
-    source = WHOLE.format(_alternation(patterns))
+    return _twin_of(WHOLE.format(_alternation(patterns)))
+
+
+def _twin_of(source: str) -> re.Pattern | None:
     letters = re.sub(r"\\.", "", source)
     if (
         _UNSAFE_TO_FOLD.search(source)
@@ -85,6 +88,25 @@ def _lowercase_twin(patterns: list[str]) -> re.Pattern | None:
     ):
         return None
     return re.compile(source)
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A case-insensitive pattern and, where it is exact, its case-sensitive twin."""
+
+    pattern: re.Pattern
+    lowercase: re.Pattern | None
+
+    @classmethod
+    def compile(cls, source: str) -> Folded:
+        return cls(re.compile(source, re.IGNORECASE), _twin_of(source))
+
+    def on(self, text: str, lowered: str | None) -> tuple[re.Pattern, str]:
+        """The pattern to use and the text to use it on (``lowered``: the text lowercased,
+        when it is ASCII); positions are the same in both texts."""
+        if lowered is not None and self.lowercase is not None:
+            return self.lowercase, lowered
+        return self.pattern, text
 
 
 @dataclass(frozen=True)
@@ -118,11 +140,18 @@ class RewriteStep:
     pattern: re.Pattern | None
     replacement: str = ""
     append: str = ""
+    # The pattern's case-sensitive twin (see ``_lowercase_twin``): most steps find nothing,
+    # and finding that on the lowercased text costs a third of a case-insensitive sub.
+    lowercase: re.Pattern | None = None
 
-    def apply(self, text: str) -> str:
+    def apply(self, text: str, lowered: str | None = None) -> str:
+        """The text after this step; ``lowered``: the text lowercased, when it is ASCII."""
         if self.pattern is None:
             ending = "." if text.rstrip().endswith(".") else ""
             return f"{text.rstrip(' .\n')}, {self.append}{ending}"
+        twin = self.lowercase
+        if lowered is not None and twin is not None and twin.search(lowered) is None:
+            return text
         return self.pattern.sub(self._replace, text)
 
     def _replace(self, match: re.Match) -> str:
@@ -151,7 +180,11 @@ class Rule:
     @classmethod
     def from_model(cls, rule: RiskRule) -> Rule:
         steps = tuple(
-            RewriteStep(re.compile(WHOLE.format(s["replace"]), re.IGNORECASE), s["with"])
+            RewriteStep(
+                re.compile(WHOLE.format(s["replace"]), re.IGNORECASE),
+                s["with"],
+                lowercase=_lowercase_twin([s["replace"]]),
+            )
             if "replace" in s
             else RewriteStep(None, append=s["append"])
             for s in rule.rewrite
@@ -175,9 +208,9 @@ class Rule:
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
-    negated_before: re.Pattern
-    negated_after: re.Pattern
-    clause_break: re.Pattern
+    negated_before: Folded
+    negated_after: Folded
+    clause_break: Folded
     platforms: dict[str, Platform]
     modes: tuple[FailureMode, ...] = ()
 
@@ -216,6 +249,10 @@ class RuleSet:
     @cached_property
     def requires(self) -> dict[str, str | None]:
         return {rule.slug: rule.requires for rule in self.rules}
+
+    @cached_property
+    def by_slug(self) -> dict[str, Rule]:
+        return {rule.slug: rule for rule in self.rules}
 
     @cached_property
     def profiles(self) -> dict[str, dict[str, FailureProfile]]:
@@ -262,10 +299,10 @@ def load_rules() -> RuleSet:
         Prefetch("profiles", FailureProfile.objects.select_related("failure_mode"))
     )
 
-    def anchored(template: str, patterns: list[str]) -> re.Pattern:
+    def anchored(template: str, patterns: list[str]) -> Folded:
         if not patterns:
-            return _NEVER
-        return re.compile(template.format(_alternation(patterns)), re.IGNORECASE)
+            return Folded(_NEVER, _NEVER)
+        return Folded.compile(template.format(_alternation(patterns)))
 
     return RuleSet(
         rules=tuple(Rule.from_model(rule) for rule in rules),
@@ -299,7 +336,8 @@ class _Clauses:
         self.text = text
         self.lowered = text.lower() if text.isascii() else None
         self.rules = rules
-        spans = [m.span() for m in rules.clause_break.finditer(text)]
+        pattern, on = rules.clause_break.on(text, self.lowered)
+        spans = [m.span() for m in pattern.finditer(on)]
         self.starts = [s for s, _ in spans]
         self.ends = [e for _, e in spans]
 
@@ -308,11 +346,11 @@ class _Clauses:
         clause_start = self.ends[i - 1] if i else 0
         j = bisect.bisect_left(self.starts, end)
         clause_end = self.starts[j] if j < len(self.starts) else len(self.text)
-        before = self.text[clause_start:start]
-        after = self.text[end:clause_end]
-        return bool(
-            self.rules.negated_before.search(before) or self.rules.negated_after.match(after)
-        )
+        before, text = self.rules.negated_before.on(self.text, self.lowered)
+        if before.search(text[clause_start:start]):
+            return True
+        after, text = self.rules.negated_after.on(self.text, self.lowered)
+        return after.match(text[end:clause_end]) is not None
 
 
 def _cues(rule: Rule, clauses: _Clauses) -> tuple[Match, ...]:
@@ -331,23 +369,74 @@ def _cues(rule: Rule, clauses: _Clauses) -> tuple[Match, ...]:
     return matches
 
 
+def _own_hit(rule: Rule, clauses: _Clauses, duration_s: float) -> tuple[Match, ...] | None:
+    """What fires the rule by itself (its gate aside), or None when it does not fire."""
+    matches = _cues(rule, clauses)
+    by_text = rule.pattern is None or bool(matches)
+    by_time = rule.over_seconds is None or duration_s > rule.over_seconds
+    if by_text and by_time and (rule.pattern or rule.over_seconds is not None):
+        return matches
+    return None
+
+
+def _fires(slug: str, own: Callable[[str], bool], requires: dict[str, str | None]) -> bool:
+    """A rule fires when its own cues do and, in turn, the rule it requires (at most 8 deep)."""
+    depth = 0
+    while own(slug):
+        needed = requires.get(slug)
+        if needed is None:
+            return True
+        if depth >= 8:
+            return False
+        slug, depth = needed, depth + 1
+    return False
+
+
 def find_hits(prompt: str, duration_s: float, rules: RuleSet) -> dict[str, tuple[Match, ...]]:
     """The rules that fire for this prompt and clip length, with the text that fired them."""
     clauses = _Clauses(prompt, rules)
     own: dict[str, tuple[Match, ...]] = {}
     for rule in rules.rules:
-        matches = _cues(rule, clauses)
-        by_text = rule.pattern is None or bool(matches)
-        by_time = rule.over_seconds is None or duration_s > rule.over_seconds
-        if by_text and by_time and (rule.pattern or rule.over_seconds is not None):
+        matches = _own_hit(rule, clauses, duration_s)
+        if matches is not None:
             own[rule.slug] = matches
-    requires = rules.requires
+    fired = own.__contains__
+    return {slug: hit for slug, hit in own.items() if _fires(slug, fired, rules.requires)}
 
-    def fires(slug: str, depth: int = 0) -> bool:
-        needed = requires.get(slug)
-        return slug in own and (needed is None or (depth < 8 and fires(needed, depth + 1)))
 
-    return {slug: matches for slug, matches in own.items() if fires(slug)}
+class _LazyHits:
+    """``find_hits`` of a text, each rule looked for only when asked about: scoring a
+    rewrite for one failure mode asks about that mode's rules (and the rules they
+    require), not about all of them. The same answers as ``find_hits``."""
+
+    def __init__(self, text: str, duration_s: float, rules: RuleSet) -> None:
+        self.clauses = _Clauses(text, rules)
+        self.duration_s = duration_s
+        self.rules = rules
+        self.own: dict[str, tuple[Match, ...] | None] = {}
+        self.fired: dict[str, bool] = {}
+
+    def _own(self, slug: str) -> bool:
+        if slug not in self.own:
+            rule = self.rules.by_slug.get(slug)
+            self.own[slug] = _own_hit(rule, self.clauses, self.duration_s) if rule else None
+        return self.own[slug] is not None
+
+    def __contains__(self, slug: str) -> bool:
+        if slug not in self.fired:
+            self.fired[slug] = _fires(slug, self._own, self.rules.requires)
+        return self.fired[slug]
+
+    def __getitem__(self, slug: str) -> tuple[Match, ...]:
+        if slug not in self:
+            raise KeyError(slug)
+        matches = self.own[slug]
+        assert matches is not None
+        return matches
+
+
+# The rules that fired for a text, with their matches: all of them or found when asked.
+Hits = dict[str, tuple[Match, ...]] | _LazyHits
 
 
 def rule_fires(rule: Rule, text: str, rules: RuleSet) -> bool:
@@ -395,6 +484,14 @@ class ModeScore:
     # The safer rewrite, worked out when first asked for: a score of one platform (the
     # API, the page for one platform) never shows the others' rewrites. None: nothing fired.
     rewritten: Callable[[], Rewrite] | None = field(default=None, compare=False, repr=False)
+    # Set once on creation: ranking the platforms of one prompt reads them hundreds of times.
+    assessed: bool = field(init=False, compare=False, repr=False)
+    # This platform has its own documented profile of this failure, with risk factors.
+    documented: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "assessed", self.level != NOT_ASSESSED)
+        object.__setattr__(self, "documented", bool(self.profile and self.profile.risk_factors))
 
     @cached_property
     def _rewrite(self) -> Rewrite | None:
@@ -419,15 +516,6 @@ class ModeScore:
     @property
     def rewrite_notes(self) -> tuple[str, ...]:
         return self._rewrite.notes if self._rewrite else ()
-
-    @property
-    def assessed(self) -> bool:
-        return self.level != NOT_ASSESSED
-
-    @cached_property
-    def documented(self) -> bool:
-        """This platform has its own documented profile of this failure, with risk factors."""
-        return bool(self.profile and self.profile.risk_factors)
 
     def get_absolute_url(self) -> str:
         return reverse("platforms:failure", args=[self.platform_slug, self.failure_mode.slug])
@@ -485,29 +573,53 @@ def _round(value: float) -> int:
 
 
 def _reasons(
-    hits: dict[str, tuple[Match, ...]], mode: str, platform: str, rules: RuleSet
+    hits: Hits,
+    mode: str,
+    platform: str,
+    rules: RuleSet,
+    made: dict[tuple[str, float, str], Reason] | None = None,
 ) -> list[tuple[Rule, Reason]]:
+    """The fired rules that add points to ``mode`` on ``platform``, with why. ``made``:
+    the reasons already made for these hits (a rule touches several modes, and platforms
+    often weigh it alike; reasons are immutable, so they are shared)."""
+    made = {} if made is None else made
     found = []
     for rule in rules.rules_by_mode[mode]:
         if rule.slug not in hits:
             continue
         multiplier, why = rule.multipliers.get(platform, (1.0, ""))
-        reason = Reason(
-            rule=rule.slug,
-            label=rule.label,
-            explanation=rule.explanation,
-            points=_round(rule.weight * multiplier),
-            matches=hits[rule.slug],
-            over_seconds=rule.over_seconds,
-            multiplier=multiplier,
-            modifier_reason=why,
-        )
-        found.append((rule, reason))
+        key = (rule.slug, multiplier, why)
+        if key not in made:
+            made[key] = Reason(
+                rule=rule.slug,
+                label=rule.label,
+                explanation=rule.explanation,
+                points=_points(rule, multiplier),
+                matches=hits[rule.slug],
+                over_seconds=rule.over_seconds,
+                multiplier=multiplier,
+                modifier_reason=why,
+            )
+        found.append((rule, made[key]))
     return found
+
+
+def _points(rule: Rule, multiplier: float) -> int:
+    return _round(rule.weight * multiplier)
 
 
 def _total(reasons: list[Reason]) -> int:
     return min(MAX_SCORE, sum(r.points for r in reasons))
+
+
+def _score(hits: Hits, mode: str, platform: str, rules: RuleSet) -> int:
+    """``_total`` of ``_reasons``, without making the reasons."""
+    points = (
+        _points(rule, rule.multipliers.get(platform, (1.0, ""))[0])
+        for rule in rules.rules_by_mode[mode]
+        if rule.slug in hits
+    )
+    return min(MAX_SCORE, sum(points))
 
 
 def rewrite_prompt(
@@ -515,16 +627,20 @@ def rewrite_prompt(
 ) -> tuple[str, float]:
     """Apply each fired rule's rewrite steps, in order, while that rule still fires."""
     text = prompt
+    clauses = None  # the clauses of ``text``, found again only after a step changed it
     for rule in fired:
         if rule.over_seconds is not None:
             duration_s = min(duration_s, rule.over_seconds)
         checked = None  # most steps change nothing, so only look again after a change
         for step in rule.rewrite:
             if text != checked:
-                if not rule_fires(rule, text, rules):
+                if clauses is None or clauses.text != text:
+                    clauses = _Clauses(text, rules)
+                if not _cues(rule, clauses):
                     break
                 checked = text
-            text = step.apply(text)
+            lowered = clauses.lowered if clauses and clauses.text == text else None
+            text = step.apply(text, lowered)
     return tidy(text), duration_s
 
 
@@ -538,7 +654,7 @@ def tidy(text: str) -> str:
 
 
 # Rewrites already made for this prompt, by the rules that fired: platforms often share them.
-Rewrites = dict[tuple[str, ...], tuple[str, float, dict[str, tuple[Match, ...]]]]
+Rewrites = dict[tuple[str, ...], tuple[str, float, _LazyHits]]
 
 
 class _Scoring:
@@ -552,7 +668,14 @@ class _Scoring:
         self.rules = rules
         self.hits = find_hits(prompt, duration_s, rules)
         self.touched = {mode for slug in self.hits for mode in rules.modes_of.get(slug, ())}
+        # Where the catalogue's modes that this prompt scores sit in each platform's list.
+        self.scored = [
+            (i, mode)
+            for i, mode in enumerate(rules.modes)
+            if mode.predictable and mode.slug in self.touched
+        ]
         self.rewrites: Rewrites = {}
+        self.reasons: dict[tuple[str, float, str], Reason] = {}
         self.shared: dict[tuple[str, tuple[tuple[float, str], ...]], dict[str, Any]] = {}
 
     def platform(self, platform: Platform) -> PlatformScore:
@@ -561,13 +684,10 @@ class _Scoring:
         # scores as it does for every such prompt: the rule set's score, made once.
         rules, slug = self.rules, platform.slug
         profiles = rules.profiles[slug]
-        modes = tuple(
-            self.mode(mode, profiles.get(mode.slug), slug)
-            if mode.predictable and mode.slug in self.touched
-            else unscored
-            for mode, unscored in zip(rules.modes, rules.unscored[slug], strict=True)
-        )
-        return PlatformScore(platform=platform, modes=modes)
+        modes = list(rules.unscored[slug])
+        for i, mode in self.scored:
+            modes[i] = self.mode(mode, profiles.get(mode.slug), slug)
+        return PlatformScore(platform=platform, modes=tuple(modes))
 
     def mode(
         self, failure_mode: FailureMode, profile: FailureProfile | None, platform: str
@@ -583,7 +703,7 @@ class _Scoring:
         rules, mode = self.rules, failure_mode.slug
         if not failure_mode.predictable:
             return {"score": 0, "level": NOT_ASSESSED, "reasons": ()}
-        found = _reasons(self.hits, mode, platform, rules)
+        found = _reasons(self.hits, mode, platform, rules, self.reasons)
         reasons = sorted((r for _, r in found), key=lambda r: -r.points)
         score = _total(reasons)
         if not reasons:
@@ -600,10 +720,9 @@ class _Scoring:
         rules, key = self.rules, tuple(rule.slug for rule in fired)
         if key not in self.rewrites:
             text, new_duration = rewrite_prompt(self.prompt, self.duration_s, fired, rules)
-            self.rewrites[key] = (text, new_duration, find_hits(text, new_duration, rules))
+            self.rewrites[key] = (text, new_duration, _LazyHits(text, new_duration, rules))
         text, new_duration, new_hits = self.rewrites[key]
-        after = _reasons(new_hits, mode, platform, rules)
-        new_score = _total([r for _, r in after])
+        new_score = _score(new_hits, mode, platform, rules)
         return Rewrite(
             text=text,
             duration_s=new_duration,
