@@ -93,6 +93,7 @@ CHANGE_RAMPS_S = (0.0, 0.5, 1.0, 2.0)  # the change fitted with the turn: a step
 # does not show: a turning head's tolerances stay above this share of the calibrated ones
 # (set on tuning seeds 41-45, 401, 402).
 TURN_MIN_TOLERANCE = 0.7
+MIN_TURN_FRAMES = 20  # a turn is modelled from at least this many frames (the fit has 6 terms)
 # What is left of a modelled turn can sit at most of that tolerance for seconds: the dating's
 # CUSUM then counts only what rises above this share of the way to the threshold, not half.
 TURN_ALLOWANCE = 0.65
@@ -805,7 +806,10 @@ def analyse_face(
     away = away_from(np.median(turn[in_reference], axis=0))
     turned = away > MAX_TURN_DEG
     modelled = whole & (away <= MAX_MODELLED_TURN_DEG)
-    keeps_turning = bool((modelled & turned).sum() >= TURNING_SHARE * whole.sum())
+    keeps_turning = bool(
+        (modelled & turned).sum() >= TURNING_SHARE * whole.sum()
+        and modelled.sum() >= MIN_TURN_FRAMES
+    )
     floor = TURN_MIN_TOLERANCE if keeps_turning else MIN_TOLERANCE
     if keeps_turning:
         # A head that keeps turning: what the turn does to each landmark is learnt from
