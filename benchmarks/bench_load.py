@@ -142,21 +142,25 @@ def check_post_saves(base_url: str, row, cookie: str, headers: dict[str, str]) -
 
 
 def step_requests(tokens: list[str], form_token: str) -> list[tuple[str, str, str, str]]:
+    """GET and POST of each case's generation step, twice over: the second POST of a case
+    sends another generation ID, prompt and time, so every save really changes the case
+    (a repeated identical POST would write less than a user's)."""
     rows = []
-    for number, token in enumerate(tokens):
-        body = urllib.parse.urlencode(
-            {
-                "csrfmiddlewaretoken": form_token,
-                "generation_id": f"0f8e7d6c-5b4a-4321-9abc-{number:012x}",
-                "prompt": PROMPTS[number % len(PROMPTS)],
-                "clip_length": "5s",
-                "first_visible": "1.2s",
-                "worst": "2.5s",
-            }
-        )
-        path = f"/cases/{token}/generation/"
-        rows.append(("GET", path, "", ""))
-        rows.append(("POST", path, body, "application/x-www-form-urlencoded"))
+    for version in (0, 1):
+        for number, token in enumerate(tokens):
+            body = urllib.parse.urlencode(
+                {
+                    "csrfmiddlewaretoken": form_token,
+                    "generation_id": f"0f8e7d6c-5b4a-4321-9abc-{version:04x}{number:08x}",
+                    "prompt": PROMPTS[(number + version) % len(PROMPTS)],
+                    "clip_length": "5s",
+                    "first_visible": "1.2s",
+                    "worst": ("2.5s", "3.1s")[version],
+                }
+            )
+            path = f"/cases/{token}/generation/"
+            rows.append(("GET", path, "", ""))
+            rows.append(("POST", path, body, "application/x-www-form-urlencoded"))
     return rows
 
 

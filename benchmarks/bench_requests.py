@@ -112,7 +112,8 @@ def main() -> int:
             with bare_settings if is_bare else nullcontext():
                 start = time.process_time()
                 for i in range(args.requests):
-                    work(i)
+                    # Numbered on across rounds: each case's POSTs keep alternating.
+                    work(round_number * args.requests + i)
                 elapsed = time.process_time() - start
             if round_number:
                 timings[name].append(elapsed / args.requests * 1000)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Any, Self
 
 from django.db import models
 from django.db.models.signals import post_delete
@@ -145,13 +147,65 @@ class Case(models.Model):
         return f"Case {self.reference}"
 
     def save(self, *args, **kwargs) -> None:
-        for name in self.USER_TEXT_FIELDS:
-            setattr(self, name, user_text.clean(getattr(self, name)))
-        self.symptoms = [user_text.clean(text) for text in self.symptoms]
+        self._clean_user_text()
         super().save(*args, **kwargs)
+        # What the row now holds, as far as this object knows: what it just wrote.
+        saved = self._row_values()
+        if kwargs.get("update_fields") is not None:
+            names = set(kwargs["update_fields"])
+            written = (f.attname for f in self._meta.concrete_fields if {f.name, f.attname} & names)
+            saved = {**getattr(self, "_loaded", {}), **{name: saved[name] for name in written}}
+        self._loaded = saved
 
     def get_absolute_url(self) -> str:
         return reverse("tickets:case", args=[self.token])
+
+    def _clean_user_text(self) -> None:
+        for name in self.USER_TEXT_FIELDS:
+            setattr(self, name, user_text.clean(getattr(self, name)))
+        self.symptoms = [user_text.clean(text) for text in self.symptoms]
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        case = super().from_db(db, field_names, values, **kwargs)
+        # The row as read, so that save_changes writes only what changed since.
+        case._loaded = dict(zip(field_names, values, strict=True))
+        return case
+
+    def _row_values(self) -> dict[str, object]:
+        deferred = self.get_deferred_fields()
+        return {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.attname not in deferred
+        }
+
+    def save_changes(self) -> None:
+        """Save the columns that differ from the row as it was read (every column of a new
+        case). A step writes what it changed and nothing else: a column another request
+        wrote meanwhile (clip analysis setting the times, a status change) is not put back
+        as this request read it. JSON columns are always written: they may have been
+        changed in place."""
+        loaded = getattr(self, "_loaded", None)
+        if self._state.adding or loaded is None:
+            self.save()
+            return
+        self._clean_user_text()
+        deferred = self.get_deferred_fields()
+        changed = [
+            f.attname
+            for f in self._meta.concrete_fields
+            if not f.primary_key
+            and f.attname not in deferred
+            and (
+                f.attname not in loaded  # read later than the row
+                or isinstance(f, models.JSONField)
+                or getattr(self, f.attname) != loaded[f.attname]
+            )
+        ]
+        self.save(update_fields=[*changed, "updated"])
 
     @property
     def reference(self) -> str:

@@ -118,7 +118,7 @@ def step(request: HttpRequest, token: str, slug: str) -> HttpResponse:
             following = wizard.next_step(case, step)
             if following is not None:
                 case.reach(following.slug)
-            case.save()
+            case.save_changes()
             return redirect((following or step).url(case))
         else:
             case.save(update_fields=["typed", "updated"])
