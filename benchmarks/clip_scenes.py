@@ -348,13 +348,16 @@ def cached(spec: Any, cache: Path = CACHE, draw: Callable[[Any, Path], None] | N
         handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=cache)
         os.close(handle)
         part = Path(name)
-        (draw or render)(spec, part)
         try:
-            os.link(part, path)  # only if no other run has put its render there meanwhile
-        except FileExistsError:
-            pass  # theirs is the clip: every run analyses the same one
+            (draw or render)(spec, part)
+            try:
+                os.link(part, path)  # only if no other run has put its render there meanwhile
+            except FileExistsError:
+                pass  # theirs is the clip: every run analyses the same one
+            except OSError:  # a file system without hard links: the last one written stays
+                part.replace(path)
         finally:
-            part.unlink()
+            part.unlink(missing_ok=True)  # also when drawing failed: no half clip is left
     return path
 
 

@@ -51,3 +51,14 @@ def test_when_another_run_renders_the_same_spec_first_its_clip_is_used_and_kept(
     assert path == theirs[0]
     assert path.read_text() == "theirs"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # our render is not left over
+
+
+def test_a_render_that_fails_leaves_nothing_in_the_cache(tmp_path):
+    def draw(spec: Spec, path: Path) -> None:
+        path.write_text("half a clip")
+        raise RuntimeError("the encoder stopped")
+
+    with pytest.raises(RuntimeError):
+        clip_scenes.cached(Spec("a"), tmp_path, draw)
+
+    assert list(tmp_path.iterdir()) == []
