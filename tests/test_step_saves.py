@@ -92,3 +92,16 @@ def test_save_changes_of_a_new_case_saves_all_of_it(runway):
     case = Case(platform=runway, plan=runway.plans.first(), generation_id="gen_new")
     case.save_changes()
     assert Case.objects.get(pk=case.pk).generation_id == "gen_new"
+
+
+@pytest.mark.django_db
+def test_details_forms_copy_only_their_outcomes_fields_and_leave_the_class_whole(runway):
+    from tickets.forms import DETAIL_FIELDS, DetailsForm, detail_fields
+
+    every = set(DetailsForm.base_fields)
+    for outcome in DETAIL_FIELDS:
+        form = DetailsForm(platform=runway, outcome=outcome)
+        assert set(form.fields) <= set(detail_fields(outcome, runway))
+        assert set(DetailsForm.base_fields) == every
+        for name, field in form.fields.items():
+            assert field is not DetailsForm.base_fields[name]  # a copy, changed freely

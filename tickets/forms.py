@@ -297,12 +297,12 @@ class DetailsForm(forms.Form):
         spec_aspect: str = "",
         **kwargs,
     ):
+        wanted = detail_fields(outcome, platform)
+        # Copy only the fields this outcome asks for (BaseForm copies ``base_fields`` for
+        # each form): a step page builds its form on every request.
+        self.base_fields = {n: f for n, f in type(self).base_fields.items() if n in wanted}
         super().__init__(*args, **kwargs)
         self.platform = platform
-        wanted = detail_fields(outcome, platform)
-        for name in list(self.fields):
-            if name not in wanted:
-                del self.fields[name]
         for name, label in DETAIL_LABELS.get(outcome, {}).items():
             if name in self.fields:
                 self.fields[name].label, self.fields[name].help_text = label
