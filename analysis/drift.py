@@ -1016,6 +1016,14 @@ def summarise(face: FaceDrift) -> str:
     start, worst = clock(face.start_s), clock(face.worst_s)
     unassessed = _not_assessed_sentence(face)
     if face.onset_s is None:
+        if face.worst_score > face.threshold:
+            # Above the threshold, but not for MIN_DURATION_S: say so, not "within the wobble".
+            return (
+                f"No drift found: from {start} to the end the face keeps its shape, apart "
+                f"from a change at {worst} ({_per_cent(face.worst_score)} of the threshold) "
+                f"that lasted less than {MIN_DURATION_S:g} s, too briefly to count as drift."
+                f"{unassessed}"
+            )
         return (
             f"No drift found: from {start} to the end the face keeps its shape within what "
             f"landmark measurement wobbles by (largest change at {worst}, "

@@ -393,6 +393,20 @@ def test_a_measure_that_jumps_now_and_then_gets_a_tolerance_as_wide_as_its_jumps
     assert face.onset_s is None
 
 
+def test_a_change_too_brief_to_count_is_not_called_wobble():
+    # The eye is off for three samples (0.2 s from first to last): above the threshold, but
+    # not lasting, so not drift, and the words must not say it stayed within the wobble.
+    times, points = clip()
+    brief = (times >= 2.0) & (times < 2.25)
+    points[np.ix_(brief, drift.EYE_A)] += [0, 0.3 * IOD]
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is None
+    assert face.worst_score > face.threshold
+    assert face.summary.startswith("No drift found")
+    assert "lasted less than 0.3 s, too briefly to count as drift" in face.summary
+    assert "within what landmark measurement wobbles by" not in face.summary
+
+
 def test_a_head_turned_away_is_not_assessed_rather_than_read_as_drift():
     # While the head is turned 30 degrees (further than a turn is modelled) the landmarks
     # look changed; those frames are left out and the stretch is said to be not assessed.
