@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,8 @@ READ_AHEAD = 16
 # the flow sees every sample, from its neighbours' meshes between (``_fill_between``).
 MESH_EVERY = 2
 MIN_FOLLOWED = 0.5  # a sample between two with the mesh needs the flow to place this share
+# Runs of the landmark model done ahead of the flow, in a third thread (``_with_faces``).
+LANDMARKS_AHEAD = 3
 
 # Said instead of a face's drift; the clip checks that need no face are still made.
 NO_FACE = (
@@ -134,9 +136,14 @@ def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[floa
             yield t, min(1.0, t / duration_s), rgb
 
 
+Sample = tuple[float, NDArray, NDArray[np.uint8]]  # time, RGB, grey
+# A decoded sample: time, the fraction of the clip read, RGB, grey, whether a cut is just before.
+Prepared = tuple[float, float, NDArray, NDArray[np.uint8], bool]
+
+
 def _prepared(
     path: Path, frames: clip_checks.FrameSummaries, logo: clip_checks.CornerLogo
-) -> Generator[tuple[float, float, NDArray, NDArray[np.uint8], bool]]:
+) -> Generator[Prepared]:
     """The sampled frames with their grey picture, already summarised for the clip checks
     (the decoding thread's share of the work: ``analyse_clip_file`` reads the checks only
     once the clip is read), and whether the picture changed as at a cut."""
@@ -155,7 +162,7 @@ class _Raised:
 _END = object()
 
 
-def read_ahead[T](items: Iterator[T], *, depth: int) -> Generator[T]:
+def read_ahead[T](items: Iterator[T], *, depth: int, name: str = "clip-decoding") -> Generator[T]:
     """``items``, produced in a second thread up to ``depth`` ahead of the caller.
 
     Decoding (PyAV), the landmarks (mediapipe) and the flow (OpenCV) release the GIL, so
@@ -188,7 +195,7 @@ def read_ahead[T](items: Iterator[T], *, depth: int) -> Generator[T]:
             if close is not None:
                 close()
 
-    thread = threading.Thread(target=produce, name="clip-decoding", daemon=True)
+    thread = threading.Thread(target=produce, name=name, daemon=True)
     thread.start()
     try:
         while True:
@@ -201,6 +208,56 @@ def read_ahead[T](items: Iterator[T], *, depth: int) -> Generator[T]:
     finally:
         stopped.set()
         thread.join()
+
+
+@dataclass
+class _Step:
+    """One run of the landmark model: its sample, the samples since the previous run that it
+    does not see (placed between the two by ``_fill_between``), and the faces it found."""
+
+    t: float
+    done: float  # the fraction of the clip read
+    rgb: NDArray
+    gray: NDArray[np.uint8]
+    between: list[Sample]
+    faces: list[NDArray[np.float64]] = field(default_factory=list)
+
+
+def _steps(
+    decoded: Generator[tuple[float, float, NDArray, NDArray[np.uint8], bool]],
+) -> Generator[_Step]:
+    """The samples the landmark model sees, in order: one in ``MESH_EVERY``, every one for
+    ``clip_checks.FACE_S`` after a cut (it takes a few frames to find a new shot's faces, and
+    the faces either side of a cut are compared), the old shot's last ones each on their own
+    (a mean would mix two shots), and the clip's last. It depends on the samples alone, not
+    on what the model finds, so the model can run ahead of the flow."""
+    meshed = False
+    waiting: list[tuple[float, float, NDArray, NDArray[np.uint8]]] = []
+    every_sample_until = -1.0
+    with closing(decoded):
+        for t, done, rgb, gray, cut in decoded:
+            if cut:
+                every_sample_until = t + clip_checks.FACE_S
+                for sample in waiting:
+                    yield _Step(*sample, between=[])
+                waiting = []
+            if len(waiting) < MESH_EVERY - 1 and meshed and t > every_sample_until:
+                waiting.append((t, done, rgb, gray))  # waits for a later sample's mesh
+            else:
+                yield _Step(t, done, rgb, gray, [(w[0], w[2], w[3]) for w in waiting])
+                meshed, waiting = True, []
+    if waiting:  # the clip's last samples: the last one gets the mesh
+        *between, last = waiting
+        yield _Step(*last, between=[(w[0], w[2], w[3]) for w in between])
+
+
+def _with_faces(steps: Generator[_Step], mesh: FaceMesh) -> Generator[_Step]:
+    """``steps`` with the landmark model's faces, run in order (the model follows faces from
+    one run to the next, so the order is what it sees, whichever thread runs it)."""
+    with closing(steps):
+        for step in steps:
+            step.faces = mesh.faces(step.rgb)
+            yield step
 
 
 def analyse_clip_file(
@@ -225,46 +282,36 @@ def analyse_clip_file(
     logo = clip_checks.CornerLogo()
     decoded = read_ahead(_prepared(path, frames, logo), depth=READ_AHEAD)
     meshed: float | None = None  # the time of the last sample the landmark model saw
-    waiting: list[tuple[float, NDArray, NDArray[np.uint8]]] = []  # samples since then
 
-    def landmarks(t: float, rgb: NDArray, gray: NDArray[np.uint8], between: Sequence) -> None:
-        faces = mesh.faces(rgb)
+    def landmarks(step: _Step) -> None:
+        t, gray, faces = step.t, step.gray, step.faces
         for track, face in zip(tracker.add(t, faces), faces, strict=True):
             follower = followers.get(id(track))
             if follower is None:
                 follower = followers[id(track)] = FlowFollower(gray, face[:, :2])
             elif track.times[-2] == meshed:
-                for sample_t, _rgb, sample_gray in between:
+                for sample_t, _rgb, sample_gray in step.between:
                     _fill_between(track, follower, sample_t, sample_gray)
             track.followed.append(follower.follow(gray, face[:, :2]))
             crop = clip_checks.face_crop(gray, face)
             samples.setdefault(id(track), []).append(clip_checks.FaceSample(t, face, crop))
 
-    every_sample_until = -1.0
-    with FaceMesh() as mesh, closing(decoded):
-        for t, done, rgb, gray, cut in decoded:
-            if should_stop is not None and should_stop():
-                raise Cancelled()
-            sampled += 1
-            size = (rgb.shape[1], rgb.shape[0])
-            if cut:
-                # The landmark model takes a few frames to find the faces of a new shot,
-                # and the faces either side of a cut are compared: every sample, a while.
-                every_sample_until = t + clip_checks.FACE_S
-                for sample in waiting:  # the old shot's last: a mean would mix two shots
-                    landmarks(*sample, between=())
-                    meshed = sample[0]
-                waiting = []
-            if len(waiting) < MESH_EVERY - 1 and meshed is not None and t > every_sample_until:
-                waiting.append((t, rgb, gray))  # waits for a later sample's mesh
-            else:
-                landmarks(t, rgb, gray, between=waiting)
-                meshed, waiting = t, []
-            if progress is not None:
-                progress(done)
-        if waiting:  # the clip's last samples: the last one gets the mesh
-            *between, (t, rgb, gray) = waiting
-            landmarks(t, rgb, gray, between=between)
+    # Three threads: decoding (and the checks' summaries), the landmark model, and this one
+    # (tracking, the flow); each hands the next its results in the samples' order.
+    with FaceMesh() as mesh:
+        steps = read_ahead(
+            _with_faces(_steps(decoded), mesh), depth=LANDMARKS_AHEAD, name="clip-landmarks"
+        )
+        with closing(steps):
+            for step in steps:
+                if should_stop is not None and should_stop():
+                    raise Cancelled()
+                sampled += 1 + len(step.between)
+                size = (step.rgb.shape[1], step.rgb.shape[0])
+                landmarks(step)
+                meshed = step.t
+                if progress is not None:
+                    progress(step.done)
     result = ClipAnalysis(info.duration_s, info.width, info.height, sampled)
     width, height = size
     result.sample_size = size

@@ -397,9 +397,10 @@ def test_a_running_analysis_stops_at_the_next_frame_once_cancelled(
     case, settings, tmp_path, monkeypatch, private_media_root
 ):
     settings.TASKS = DUMMY_TASKS
-    write_blank_clip(tmp_path / "c.mp4", seconds=2.0)
+    write_blank_clip(tmp_path / "c.mp4", seconds=2.0)  # 20 samples, 11 runs of the model
     analysis = workflow.queue_upload(case, upload=upload(tmp_path / "c.mp4"), keep=False)
     frames_seen = []
+    measured = []
 
     class CountingMesh:
         def __init__(self, **kwargs):
@@ -413,16 +414,32 @@ def test_a_running_analysis_stops_at_the_next_frame_once_cancelled(
 
         def faces(self, rgb):
             frames_seen.append(rgb.shape)
-            if len(frames_seen) == 3:  # the user presses Cancel while frame 3 is read
-                Analysis.objects.filter(pk=analysis.pk).update(cancel_requested=True)
             return []
 
+    real_writer = workflow._progress_writer
+
+    def progress_writer(analysis_):
+        write = real_writer(analysis_)
+
+        def counted(done):
+            write(done)
+            measured.append(done)
+            if len(measured) == 3:  # the user presses Cancel while sample 3 is measured
+                Analysis.objects.filter(pk=analysis.pk).update(cancel_requested=True)
+
+        return counted
+
     monkeypatch.setattr("analysis.run.FaceMesh", CountingMesh)
+    monkeypatch.setattr(workflow, "_progress_writer", progress_writer)
     monkeypatch.setattr(workflow, "PROGRESS_EVERY_S", 0)
     workflow.run_analysis(analysis.pk)
     analysis.refresh_from_db()
     assert analysis.status == "cancelled"
-    assert len(frames_seen) == 3
+    assert len(measured) == 3  # nothing measured after it
+    # The landmark model runs a few samples ahead in its own thread, no further.
+    from analysis.run import LANDMARKS_AHEAD
+
+    assert len(frames_seen) <= 3 + LANDMARKS_AHEAD + 2 < 11
     assert not analysis.frames.exists()
     assert not stored_files(private_media_root, "analysis")
 
