@@ -1,5 +1,5 @@
-"""How clip analysis reads a clip: frames decoded ahead in a second thread, and the landmark
-model asked for as many faces as are in the picture (mediapipe needed for the latter)."""
+"""How clip analysis reads a clip: frames decoded ahead in a second thread, the landmark model
+in a third, asked for as many faces as are in the picture (mediapipe needed for the latter)."""
 
 from __future__ import annotations
 
@@ -172,3 +172,34 @@ def test_a_clip_analysed_again_gives_the_same_result_whatever_ran_before_it_or_d
 
     monkeypatch.setattr(run, "sample_frames", slow)
     assert analysed(face) == first
+
+
+def test_the_landmark_model_runs_in_its_own_thread_while_the_flow_runs_in_the_callers(
+    tmp_path, monkeypatch
+):
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from analysis import flow
+    from analysis.run import analyse_clip_file
+    from tests.clips import write_frames
+
+    path = tmp_path / "face.mp4"
+    write_frames(path, list(face_frames(seconds=2.0)))
+    threads: dict[str, set[str]] = {"landmarks": set(), "flow": set()}
+    real_faces, real_follow = landmarks.FaceMesh.faces, flow.FlowFollower.follow_and_trust
+
+    def faces(self, rgb):
+        threads["landmarks"].add(threading.current_thread().name)
+        return real_faces(self, rgb)
+
+    def follow_and_trust(self, gray, points):
+        threads["flow"].add(threading.current_thread().name)
+        return real_follow(self, gray, points)
+
+    monkeypatch.setattr(landmarks.FaceMesh, "faces", faces)
+    monkeypatch.setattr(flow.FlowFollower, "follow_and_trust", follow_and_trust)
+
+    result = analyse_clip_file(path)
+
+    assert len(result.faces[0].drift.times) == 20
+    assert threads == {"landmarks": {"clip-landmarks"}, "flow": {threading.current_thread().name}}
+    assert "clip-landmarks" not in {t.name for t in threading.enumerate()}  # stopped
