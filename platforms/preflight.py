@@ -816,9 +816,21 @@ class Report:
     duration_s: float
     comparison: list[PlatformScore]
     chosen: PlatformScore | None
-    best: PlatformScore | None
-    segments: list[Segment]
-    suggestion: Suggestion | None = None
+
+    # Worked out when first shown: the API shows none of them.
+    @cached_property
+    def best(self) -> PlatformScore | None:
+        return best_platform(self.comparison)
+
+    @cached_property
+    def segments(self) -> list[Segment]:
+        """The prompt, with the words that raised the shown platforms' risks marked."""
+        shown = [self.chosen] if self.chosen else self.comparison
+        return highlight(self.prompt, [r for s in shown for m in s.modes for r in m.reasons])
+
+    @cached_property
+    def suggestion(self) -> Suggestion | None:
+        return suggest_platform(self.chosen, self.comparison) if self.chosen else None
 
     @property
     def chosen_is_best(self) -> bool:
@@ -839,17 +851,7 @@ def build_report(prompt: str, *, platform: str | None, duration_s: float, rules:
     """Everything the pre-flight page shows for one prompt; ``platform=None`` compares all."""
     comparison = compare_platforms(prompt, duration_s=duration_s, rules=rules)
     chosen = next((s for s in comparison if s.platform.slug == platform), None)
-    shown = [chosen] if chosen else comparison
-    reasons = [r for s in shown for m in s.modes for r in m.reasons]
-    return Report(
-        prompt=prompt,
-        duration_s=duration_s,
-        comparison=comparison,
-        chosen=chosen,
-        best=best_platform(comparison),
-        segments=highlight(prompt, reasons),
-        suggestion=suggest_platform(chosen, comparison) if chosen else None,
-    )
+    return Report(prompt=prompt, duration_s=duration_s, comparison=comparison, chosen=chosen)
 
 
 def api_result(report: Report) -> dict[str, Any]:
