@@ -231,6 +231,8 @@ class Measurements:
     # width across the face -> (N, 2): how far side A's and side B's end moved outwards
     outwards: dict[str, Array]
     levels: dict[str, Array]  # level -> (N,) signed: < 0 when side A went up against B
+    # level -> (N, 2): how far side A's and side B's group moved down, each on its own
+    lifts: dict[str, Array]
     moves: dict[str, Array]  # move -> (N, 2) displacement along the face axes (right, down)
     nme: Array  # (N,)
 
@@ -375,6 +377,7 @@ def measure(aligned: Array, reference: Array) -> Measurements:
     size: dict[str, Array] = {}
     relative: dict[str, Array] = {}
     levels: dict[str, Array] = {}
+    lifts: dict[str, Array] = {}
     moves: dict[str, Array] = {}
     outwards: dict[str, Array] = {}
     for name, m in MEASURES.items():
@@ -404,11 +407,20 @@ def measure(aligned: Array, reference: Array) -> Measurements:
             level = (centre - other) @ y_axis
             level0 = (centre0 - other0) @ y_axis
             levels[name] = (level - level0) / iod
+            lifts[name] = (
+                np.stack([(centre - centre0) @ y_axis, (other - other0) @ y_axis], 1) / iod
+            )
             size[name] = np.abs(levels[name])
     mesh_now, mesh_ref = now[:, :FACE_POINTS], ref[:, :FACE_POINTS]
     nme = (np.linalg.norm(mesh_now - mesh_ref, axis=-1) / iod).mean(axis=-1)
     return Measurements(
-        size=size, relative=relative, outwards=outwards, levels=levels, moves=moves, nme=nme
+        size=size,
+        relative=relative,
+        outwards=outwards,
+        levels=levels,
+        lifts=lifts,
+        moves=moves,
+        nme=nme,
     )
 
 
@@ -952,8 +964,10 @@ def _sentence(face: FaceDrift, name: str) -> str:
         return words.format(_per_cent(change), what=_named(name)) + _which_side(face, name)
     if measure_.kind == "level":
         level = float(m.levels[name][i])
-        # Which eye moved: the one that moved more up or down once the head is aligned.
-        moved_a = abs(m.moves["eye_a"][i][1]) >= abs(m.moves["eye_b"][i][1])
+        # Which side moved: the measure's own group (outline or pupil) that moved more up or
+        # down once the head is aligned. A pupil can move alone, its eye outline still.
+        lift_a, lift_b = m.lifts[name][i]
+        moved_a = abs(lift_a) >= abs(lift_b)
         if name == "iris_level":
             side_moved = "a" if moved_a else "b"
             what = "right" if side_moved == "a" else "left"

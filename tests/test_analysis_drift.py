@@ -299,6 +299,23 @@ def test_a_pupil_that_rises_alone_is_found_and_said_in_words():
     )
 
 
+def test_the_pupil_that_moved_is_named_from_the_pupils_not_from_the_eye_outlines():
+    # The right pupil rises alone while the left eye's outline sits a little lower (as a
+    # slightly different alignment leaves it): the outlines must not pick the side.
+    lift = iris_lift_warp(2.0)
+
+    def warp(shape, t):
+        shape = lift(shape, t)
+        shape[drift.EYE_B] += [0, 0.012 * IOD * ramp(t, 2.0, 0.3)]
+        return shape
+
+    face = drift.analyse_face(*clip(warp=warp))
+    assert face.worst_measure == "iris_level"
+    assert re.match(
+        r"The person's right pupil \(on the left of the picture\) moved up", face.summary
+    ), face.summary
+
+
 def test_a_change_of_gaze_moves_both_pupils_and_is_not_drift():
     def look_aside(shape, t):
         shape = with_irises(shape)
