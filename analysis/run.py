@@ -223,9 +223,7 @@ class _Step:
     faces: list[NDArray[np.float64]] = field(default_factory=list)
 
 
-def _steps(
-    decoded: Generator[tuple[float, float, NDArray, NDArray[np.uint8], bool]],
-) -> Generator[_Step]:
+def _steps(decoded: Generator[Prepared]) -> Generator[_Step]:
     """The samples the landmark model sees, in order: one in ``MESH_EVERY``, every one for
     ``clip_checks.FACE_S`` after a cut (it takes a few frames to find a new shot's faces, and
     the faces either side of a cut are compared), the old shot's last ones each on their own
