@@ -188,6 +188,19 @@ MEASURES = {
     "ear_b": _m("move", "the side of the face by the person's left ear", 0.08, EAR_B, side="b"),
 }
 IRIS_MEASURES = ("iris_spacing", "iris_level")
+# The landmarks the flow follows (``analysis.flow``): those the measures, the eyes and the
+# head pose read, and every fourth of the mesh, spread over the face, for the alignment.
+# The alignment fits the mesh's among them, so that it weighs only points the flow placed
+# (a mix of flowed and model points aligns to neither); the read ones alone (139) let a
+# compressed clip's jitter through the alignment on the tuning seeds.
+FLOWED_POINTS = np.union1d(
+    sorted(
+        {i for m in MEASURES.values() for i in (*m.points, *m.other)}
+        | {*EYE_A, *EYE_B, *POSE_POINTS}
+    ),
+    np.arange(0, FACE_POINTS, 4),
+)
+ALIGN_POINTS = FLOWED_POINTS[FLOWED_POINTS < FACE_POINTS]
 # Widths across the face whose two ends are the person's right and left: a change on one
 # side only is said with its side.
 ACROSS = ("eye_spacing", "iris_spacing", "jaw_width", "nose_width", "mouth_width", "face_width")
@@ -324,7 +337,8 @@ def robust_similarity(points: Array, target: Array, *, rounds: int = 4) -> Simil
     Points that moved against the rest (a drifting eye) get less weight in each round
     (Cauchy weights), so a local change is not smeared over the whole face.
     """
-    face, goal = points[:FACE_POINTS], target[:FACE_POINTS]
+    subset = ALIGN_POINTS if len(points) >= FACE_POINTS else slice(None)
+    face, goal = points[subset], target[subset]
     weights = np.ones(len(face))
     spread = float(np.sqrt(((goal - goal.mean(axis=0)) ** 2).sum(axis=1).mean()))
     for _ in range(rounds):

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.drift import eye_centres, robust_similarity
+from analysis.drift import FLOWED_POINTS, eye_centres, robust_similarity
 
 Points = NDArray[np.float64]
 
@@ -85,6 +85,9 @@ class FlowFollower:
         # A face cut by the frame's edge: the flow knows nothing of the points beyond it.
         inside = (self.points >= self.origin) & (self.points <= end)
         self.seen = np.all(inside, axis=1)
+        # Only ``drift.FLOWED_POINTS`` are followed (those something reads, and some spread
+        # over the face for the alignment); the others keep the mesh's place.
+        self.flowed = FLOWED_POINTS[len(self.points) > FLOWED_POINTS]
 
     def _crop(self, gray: NDArray[np.uint8], linear: NDArray, shift: NDArray) -> NDArray[np.uint8]:
         """The face's box at ``FLOW_IOD``, from ``gray`` moved by ``linear @ p + shift`` first,
@@ -111,15 +114,19 @@ class FlowFollower:
         if self.tiny:  # too few pixels for the flow to say more than the mesh
             return mesh, np.zeros(len(mesh), dtype=bool)
         now = self._crop(gray, onto_first.scale * onto_first.rotation, onto_first.translation)
-        window = (WINDOW, WINDOW)
+        window, flowed = (WINDOW, WINDOW), self.flowed
+        start = self.in_crop[flowed]
         moved, found, mismatch = cv2.calcOpticalFlowPyrLK(
-            self.first, now, self.in_crop, None, winSize=window, maxLevel=LEVELS, criteria=STOP
+            self.first, now, start, None, winSize=window, maxLevel=LEVELS, criteria=STOP
         )
         returned, back, _ = cv2.calcOpticalFlowPyrLK(
             now, self.first, moved, None, winSize=window, maxLevel=LEVELS, criteria=STOP
         )
-        missed = np.linalg.norm(returned - self.in_crop, axis=1)
-        trusted = (found[:, 0] == 1) & (back[:, 0] == 1) & self.seen
-        trusted &= (missed <= MAX_ROUND_TRIP * FLOW_IOD) & (mismatch[:, 0] <= MAX_MISMATCH)
-        followed = moved.astype(float) / self.zoom + self.origin
-        return np.where(trusted[:, None], followed, mesh), trusted
+        missed = np.linalg.norm(returned - start, axis=1)
+        placed = (found[:, 0] == 1) & (back[:, 0] == 1) & self.seen[flowed]
+        placed &= (missed <= MAX_ROUND_TRIP * FLOW_IOD) & (mismatch[:, 0] <= MAX_MISMATCH)
+        trusted = np.zeros(len(mesh), dtype=bool)
+        trusted[flowed] = placed
+        followed = mesh.copy()
+        followed[flowed[placed]] = moved[placed].astype(float) / self.zoom + self.origin
+        return followed, trusted

@@ -351,7 +351,7 @@ def _fill_between(
     weight = (t - t0) / (t1 - t0)
     shape = (1 - weight) * before + weight * after
     followed, trusted = follower.follow_and_trust(gray, shape[:, :2])
-    if not follower.tiny and trusted.mean() < MIN_FOLLOWED:
+    if not follower.tiny and trusted[follower.flowed].mean() < MIN_FOLLOWED:
         return
     track.times.insert(-1, t)
     track.shapes.insert(-1, shape)

@@ -203,3 +203,30 @@ def test_the_landmark_model_runs_in_its_own_thread_while_the_flow_runs_in_the_ca
     assert len(result.faces[0].drift.times) == 20
     assert threads == {"landmarks": {"clip-landmarks"}, "flow": {threading.current_thread().name}}
     assert "clip-landmarks" not in {t.name for t in threading.enumerate()}  # stopped
+
+
+def test_a_sample_between_two_the_flow_cannot_follow_is_left_off_the_track(tmp_path, monkeypatch):
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from analysis import flow
+    from analysis.run import analyse_clip_file
+    from tests.clips import write_frames
+
+    path = tmp_path / "face.mp4"
+    write_frames(path, list(face_frames(seconds=2.0)))
+    real = flow.FlowFollower.follow_and_trust
+    calls = []
+
+    def lost_once(self, gray, points):
+        calls.append(len(calls))
+        followed, trusted = real(self, gray, points)
+        if len(calls) == 4:  # the sample at 0.3 s, between those at 0.2 and 0.4
+            trusted = np.zeros_like(trusted)
+        return followed, trusted
+
+    monkeypatch.setattr(flow.FlowFollower, "follow_and_trust", lost_once)
+
+    result = analyse_clip_file(path)
+
+    times = [round(t, 2) for t in result.faces[0].drift.times]
+    assert times == [round(0.1 * i, 2) for i in range(20) if i != 3]
+    assert len(result.faces[0].normalised) == 19  # the shapes match the times
