@@ -193,12 +193,9 @@ IRIS_MEASURES = ("iris_spacing", "iris_level")
 # The alignment fits the mesh's among them, so that it weighs only points the flow placed
 # (a mix of flowed and model points aligns to neither); the read ones alone (139) let a
 # compressed clip's jitter through the alignment on the tuning seeds.
-FLOWED_POINTS = np.union1d(
-    sorted(
-        {i for m in MEASURES.values() for i in (*m.points, *m.other)}
-        | {*EYE_A, *EYE_B, *POSE_POINTS}
-    ),
-    np.arange(0, FACE_POINTS, 4),
+FLOWED_POINTS = np.union1d(  # sorted, each once
+    [i for m in MEASURES.values() for i in (*m.points, *m.other)],
+    [*EYE_A, *EYE_B, *POSE_POINTS, *range(0, FACE_POINTS, 4)],
 )
 ALIGN_POINTS = FLOWED_POINTS[FLOWED_POINTS < FACE_POINTS]
 # Widths across the face whose two ends are the person's right and left: a change on one
