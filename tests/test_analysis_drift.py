@@ -210,6 +210,32 @@ def test_alignment_also_works_in_three_dimensions():
     np.testing.assert_allclose(drift.robust_align(moved, face), face, atol=1e-6)
 
 
+def test_a_track_aligned_at_once_matches_each_frame_aligned_alone_and_the_umeyama_fit():
+    rng = np.random.default_rng(5)
+    face = synthetic_face()
+    frames = []
+    for angle, scale, shift in zip(
+        rng.uniform(-0.4, 0.4, 6), rng.uniform(0.6, 1.6, 6), rng.normal(0, 30, (6, 2)), strict=True
+    ):
+        rotation = np.array(
+            [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+        )
+        frames.append(scale * face @ rotation.T + shift + rng.normal(0, 0.5, face.shape))
+    frames = np.array(frames)
+    frames[2, drift.EYE_A] += [6.0, -4.0]  # a drifting eye: the robust weights must see it
+    together = drift.similarity_to(frames, face)
+    for shape, aligned in zip(frames, together, strict=True):
+        np.testing.assert_allclose(aligned, drift.robust_align(shape, face), atol=1e-9)
+    # Without reweighting, the fit of the plane shortcut is Umeyama's SVD fit in 3D.
+    flat = np.c_[frames[0], np.zeros(len(face))]
+    umeyama = drift.similarity_fit(flat, np.c_[face, np.zeros(len(face))]).apply(flat)[:, :2]
+    np.testing.assert_allclose(
+        drift.procrustes_mean(np.array([face, frames[0]]), rounds=1),
+        (face + umeyama) / 2,
+        atol=1e-9,
+    )
+
+
 def test_a_face_seen_too_briefly_has_no_result():
     times, points = clip(seconds=0.3)
     assert drift.analyse_face(times, points) is None

@@ -84,6 +84,26 @@ def test_a_second_face_that_comes_into_the_picture_is_found_within_the_recount()
     assert counts[recount:] == [2] * (len(frames) - recount)
 
 
+def test_landmarks_read_from_the_wire_format_are_the_model_s_numbers():
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from mediapipe.framework.formats import landmark_pb2
+
+    rng = np.random.default_rng(2)
+    face = landmark_pb2.NormalizedLandmarkList()
+    for x, y, z in rng.normal(0.5, 0.3, (478, 3)):
+        face.landmark.add(x=x, y=y, z=z)
+    face.landmark[7].x = 0.0  # a zero is still written out, as every set field is
+    expected = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=float)
+
+    assert np.array_equal(landmarks.landmark_array(face), expected)
+    # Any other layout is read field by field: a visibility, a landmark without depth.
+    face.landmark[3].visibility = 0.9
+    face.landmark.add(x=0.25, y=0.75)
+    expected = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=float)
+    assert np.array_equal(landmarks.landmark_array(face), expected)
+    assert landmarks.landmark_array(landmark_pb2.NormalizedLandmarkList()).shape == (0, 3)
+
+
 def _count_landmark_runs(monkeypatch) -> list[float]:
     """The sample times the landmark model sees, from now on."""
     seen: list[float] = []
