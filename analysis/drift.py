@@ -37,7 +37,9 @@ is turned and whether the face is whole in the picture. For each frame:
    Frames where the head is turned briefly more than ``MAX_TURN_DEG`` from the
    reference, or more than ``MAX_MODELLED_TURN_DEG``, or the face is partly out of the
    picture, are *not assessed*: they count for neither the score nor the onset, and the
-   result says so for that stretch.
+   result says so for that stretch. So are the frames of a modelled turn where the rigid
+   upper face (``UPPER_FACE``) still sits more than ``MAX_UPPER_MISFIT`` from the
+   reference once the turn is taken out: the model does not hold at that pose.
 
 The tolerances are 1.25 times the larger of two figures from clean synthetic clips of
 tuning seeds only (benchmarks/calibrate_drift.py prints both; the two sides of the face
@@ -97,6 +99,10 @@ MIN_TURN_FRAMES = 20  # a turn is modelled from at least this many frames (the f
 # What is left of a modelled turn can sit at most of that tolerance for seconds: the dating's
 # CUSUM then counts only what rises above this share of the way to the threshold, not half.
 TURN_ALLOWANCE = 0.65
+# The rigid upper face's misfit (``upper_face_misfit``, smoothed, in eye distances) beyond
+# which a turned head is not assessed: the turn model does not hold there. Chosen on the turn
+# clips of tuning seeds 45-47, 49-54, 601-608 (clean 28/34 -> 32/34, warped 24/34 -> 23/34).
+MAX_UPPER_MISFIT = 0.025
 MERGE_S = 0.35  # stretches not assessed this close together are said as one
 # A measure's tolerance in a clip (``tolerances_in_clip``): this many times its own wobble
 # when that is under the calibrated tolerance, never under MIN_TOLERANCE of the calibrated
@@ -136,6 +142,7 @@ CHIN_BOTTOM = [148, 152, 377]
 # fitted on these, so that a change of the jaw, the mouth or the nose does not read as a turn.
 POSE_POINTS = [10, 151, 9, 8, 168, 6, 197, 195, 109, 338, 67, 297, 103, 332, 54, 284, 21, 251]
 POSE_POINTS += [162, 389, 127, 356, 234, 454, 33, 263, 133, 362]
+UPPER_FACE = POSE_POINTS[:18]  # the forehead and the nose bridge, no eye corners
 # The refined model's irises: the eye mesh is pulled towards a normal face, the irises are
 # found in the eye's own crop, so they follow a displaced eye about twice as closely.
 IRIS_A = [468, 469, 470, 471, 472]
@@ -683,6 +690,16 @@ def measure_track(
     return measurements, np.stack(smoothed, axis=1)
 
 
+def upper_face_misfit(points: Array, in_reference: Array) -> Array:
+    """How far the rigid upper face (``UPPER_FACE``) sits from the reference's once the
+    whole face is aligned on it, per frame: the RMS distance in eye distances, (N,)."""
+    reference = procrustes_mean(points[in_reference])
+    aligned = similarity_to(points, reference)
+    iod = face_axes(reference)[3]
+    gap = aligned[:, UPPER_FACE, :2] - reference[None, UPPER_FACE, :2]
+    return np.sqrt((gap**2).sum(axis=-1).mean(axis=-1)) / iod
+
+
 def smoothing_window(times: Array) -> int:
     """How many samples the running median spans: ``SMOOTHING_S``, odd so it is a sample."""
     step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
@@ -904,6 +921,11 @@ def analyse_face(
         # MAX_MODELLED_TURN_DEG; only a head turned further is left out.
         points = without_turn(times, points, in_reference, modelled)
         turned = away > MAX_MODELLED_TURN_DEG
+        # Where even the rigid upper face no longer fits the reference once the turn is
+        # taken out, the model does not hold at that pose: not assessed, rather than a
+        # change read from what is left of the turn.
+        misfit = running_median(upper_face_misfit(points, in_reference), smoothing_window(times))
+        turned |= (misfit > MAX_UPPER_MISFIT) & (away > MAX_TURN_DEG)
     assessed = whole & ~turned
     assessed[in_reference] = True
     measurements, _ = measure_track(times, points, in_reference)
