@@ -119,6 +119,10 @@ EYE_A = [7, 33, 133, 144, 145, 153, 154, 155, 157, 158, 159, 160, 161, 163, 173,
 EYE_B = [249, 263, 362, 373, 374, 380, 381, 382, 384, 385, 386, 387, 388, 390, 398, 466]
 EYE_A_CORNERS = [33, 133]  # outer, inner
 EYE_B_CORNERS = [263, 362]
+# Each eye's two ends, each the corner and the lids' points beside it (outer, inner): an
+# eye's width between three points a side wobbles less than between the two corners.
+EYE_A_ENDS = ([33, 7, 246], [133, 155, 173])
+EYE_B_ENDS = ([362, 382, 398], [263, 249, 466])
 BROW_A = [46, 52, 53, 55, 63, 65, 66, 70, 105, 107]
 BROW_B = [276, 282, 283, 285, 293, 295, 296, 300, 334, 336]
 NOSE = [1, 2, 4, 5, 6, 19, 45, 48, 64, 94, 97, 98, 115, 168, 195, 197, 220, 275, 278, 294]
@@ -178,8 +182,8 @@ MEASURES = {
     "jaw_width": _m("width", "the jaw", 0.074, JAW_A, JAW_B),
     "nose_width": _m("width", "the nose", 0.036, NOSE_WING_A, NOSE_WING_B),
     "mouth_width": _m("width", "the mouth", 0.041, MOUTH_CORNER_A, MOUTH_CORNER_B),
-    "eye_a_width": _m("width", "the person's right eye", 0.044, [33], [133], "a"),
-    "eye_b_width": _m("width", "the person's left eye", 0.044, [362], [263], "b"),
+    "eye_a_width": _m("width", "the person's right eye", 0.044, EYE_A_ENDS[0], EYE_A_ENDS[1], "a"),
+    "eye_b_width": _m("width", "the person's left eye", 0.044, EYE_B_ENDS[0], EYE_B_ENDS[1], "b"),
     "face_width": _m("width", "the face", 0.069, EAR_A, EAR_B),
     "face_height": _m("width", "the face", 0.108, FOREHEAD, CHIN_BOTTOM),
     "eye_a": _m("move", "the person's right eye", 0.031, EYE_A, side="a"),

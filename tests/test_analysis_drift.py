@@ -34,6 +34,9 @@ def synthetic_face(seed: int = 0) -> np.ndarray:
         points[indices] = np.c_[x + 0.15 * IOD * np.cos(angles), y + 0.08 * IOD * np.sin(angles)]
     for side, corners in ((-1, drift.EYE_A_CORNERS), (1, drift.EYE_B_CORNERS)):
         points[corners] = [[side * half - 0.15 * IOD, 0], [side * half + 0.15 * IOD, 0]]
+    # The lids' points beside each corner, which with it make the eye's ends.
+    for group in (*drift.EYE_A_ENDS, *drift.EYE_B_ENDS):
+        points[group[1:]] = points[group[0]] + [[0, -0.03 * IOD], [0, 0.03 * IOD]]
     for side, indices in ((-1, drift.JAW_SIDE_A), (1, drift.JAW_SIDE_B)):
         heights = np.linspace(0.4, 1.2, len(indices)) * IOD
         points[indices] = np.c_[side * (1.0 * IOD - 0.2 * heights), heights]

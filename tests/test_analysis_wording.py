@@ -77,12 +77,12 @@ CASES = [
     ),
     (
         "the person's right eye grows wider",
-        widening([33], [133], 0.08),
+        widening(*drift.EYE_A_ENDS, 0.08),
         rf"the person's right eye \(on the left of the picture\) became {N} wider",
     ),
     (
         "the person's left eye becomes narrower",
-        widening([263], [362], -0.08),
+        widening(drift.EYE_B_ENDS[1], drift.EYE_B_ENDS[0], -0.08),
         rf"the person's left eye \(on the right of the picture\) became {N} narrower",
     ),
     (
