@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -38,16 +39,26 @@ def available() -> bool:
     return importlib.util.find_spec("mediapipe") is not None
 
 
+# With two faces or more, each face gets a Face Mesh of its own on a square of the frame
+# around it: this many times the counting detector's box, then the mesh's box when the
+# face comes within ``CROP_EDGE`` of the square's side.
+CROP_FROM_DETECTION = 3.0
+CROP_FROM_MESH = 2.0
+CROP_EDGE = 0.08
+
+
 class FaceMesh:
     """Landmarks of up to ``MAX_FACES`` faces per frame, for the frames of one clip in order.
 
     Video mode: after the first detection, each face is followed from the previous
     frame's landmarks, which is faster and steadier than detecting every frame anew.
-    Mediapipe runs its face detector on every frame where it follows fewer faces than it
-    was asked for, which cost as much as the landmarks themselves; so it is asked for as
-    many faces as a detector of its own counts (the same model), on the first frame and
-    every ``RECOUNT_EVERY`` frames, and for more only when more appear. A face lost while
-    followed is looked for on every frame, as before.
+    Faces are counted by mediapipe's full-range face detector on the first frame and every
+    ``RECOUNT_EVERY`` frames. One face: Face Mesh follows it on the whole frame. Two or
+    more, or a face Face Mesh never found on the whole frame: Face Mesh's own detector
+    (short range, made for faces near the camera) misses a small face for seconds, so from
+    then on each face gets a Face Mesh of its own on a square of the frame around it
+    (``_FaceCrop``), where the face is large; a face the count finds outside every square
+    gets one at the next count.
     """
 
     def __init__(self, *, max_faces: int = MAX_FACES) -> None:
@@ -59,19 +70,19 @@ class FaceMesh:
         self._new_mesh = partial(
             face_mesh.FaceMesh,
             static_image_mode=False,
+            max_num_faces=1,
             refine_landmarks=True,  # the attention model: follows eyes and lips more closely
             min_detection_confidence=DETECTION_CONFIDENCE,
             min_tracking_confidence=0.5,
         )
         self._max_faces = max_faces
-        # Made now (it takes about 0.1 s) while the first frames decode; one face to start
-        # with, and more from the first frame's count if it sees more.
-        self._asked = 1  # faces the current graph follows
-        self._mesh: Any = self._new_mesh(max_num_faces=1)
+        # Made now (it takes about 0.1 s) while the first frames decode.
+        self._mesh: Any = self._new_mesh()
+        self._crops: list[_FaceCrop] | None = None  # once two faces are counted
+        self._found_any = False  # whether Face Mesh found a face on the whole frame yet
         self._frames = 0
-        # The detector Face Mesh runs inside (short range), at the same confidence.
-        self._detector = face_detection.FaceDetection(
-            model_selection=0, min_detection_confidence=DETECTION_CONFIDENCE
+        self._counter = face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=DETECTION_CONFIDENCE
         )
 
     def __enter__(self) -> Self:
@@ -84,7 +95,9 @@ class FaceMesh:
         tb: TracebackType | None,
     ) -> None:
         self._mesh.close()
-        self._detector.close()
+        self._counter.close()
+        for crop in self._crops or []:
+            crop.mesh.close()
 
     def faces(self, rgb: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
         """Each face's landmarks as (478, 3) pixels: x, y, and depth on the x scale.
@@ -95,17 +108,113 @@ class FaceMesh:
 
         height, width = rgb.shape[:2]
         rgb = np.ascontiguousarray(rgb)
-        if self._frames % RECOUNT_EVERY == 0:
-            seen = len(self._detector.process(rgb).detections or [])
-            wanted = min(self._max_faces, max(1, seen))
-            if wanted > self._asked:
-                # A new graph starts by detecting, so every face is found on this frame.
-                self._mesh.close()
-                self._mesh, self._asked = self._new_mesh(max_num_faces=wanted), wanted
+        boxes = self._count(rgb) if self._frames % RECOUNT_EVERY == 0 else []
         self._frames += 1
-        result = self._mesh.process(rgb)
-        size = [width, height, width]
-        return [landmark_array(face) * size for face in result.multi_face_landmarks or []]
+        if self._crops is None and len(boxes) < 2:
+            result = self._mesh.process(rgb)
+            size = [width, height, width]
+            faces = [landmark_array(face) * size for face in result.multi_face_landmarks or []]
+            self._found_any = self._found_any or bool(faces)
+            if len(faces) >= len(boxes) or self._found_any:
+                return faces
+            # A face too small for Face Mesh's own detector on the whole frame (a face it
+            # found before and lost again is turned or blurred: it looks for it itself).
+        if self._crops is None:
+            self._crops = []
+        self._add_crops(boxes, width, height)
+        return self._crop_faces(rgb)
+
+    def _count(self, rgb: NDArray[np.uint8]) -> list[Box]:
+        """The boxes (left, top, right, bottom, in pixels) of the faces the detector sees."""
+        height, width = rgb.shape[:2]
+        boxes = []
+        for detection in self._counter.process(rgb).detections or []:
+            box = detection.location_data.relative_bounding_box
+            left, top = box.xmin * width, box.ymin * height
+            boxes.append((left, top, left + box.width * width, top + box.height * height))
+        return boxes
+
+    def _add_crops(self, boxes: list[Box], width: int, height: int) -> None:
+        """A square and a Face Mesh for each counted face that no square follows yet."""
+        assert self._crops is not None
+        for left, top, right, bottom in boxes:
+            centre = ((left + right) / 2, (top + bottom) / 2)
+            if len(self._crops) >= self._max_faces:
+                break
+            if any(crop.covers(centre) for crop in self._crops):
+                continue
+            side = CROP_FROM_DETECTION * max(right - left, bottom - top)
+            window = _square(centre, side, width, height)
+            self._crops.append(_FaceCrop(self._new_mesh(), window))
+
+    def _crop_faces(self, rgb: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
+        """Each square's face, in the frame's pixels; a square whose face is lost (or is
+        another square's face) is dropped, and one whose face nears its side moves."""
+        import numpy as np
+
+        height, width = rgb.shape[:2]
+        faces, kept = [], []
+        for crop in self._crops or []:
+            x0, y0, x1, y1 = crop.window
+            found = crop.mesh.process(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+            shapes = found.multi_face_landmarks or []
+            face = (
+                landmark_array(shapes[0]) * [x1 - x0, y1 - y0, x1 - x0] + [x0, y0, 0]
+                if shapes
+                else None
+            )
+            if face is None or any(other.covers(_centre(face)) for other in kept):
+                crop.mesh.close()
+                continue
+            low, high = face[:, :2].min(axis=0), face[:, :2].max(axis=0)
+            crop.face_box = (*low, *high)
+            edge = CROP_EDGE * (x1 - x0)
+            near_side = (low < [x0 + edge, y0 + edge]).any() or (
+                high > [x1 - edge, y1 - edge]
+            ).any()
+            whole_frame = crop.window == (0, 0, width, height)
+            if near_side and not whole_frame:
+                # A new square starts a new graph: the old one follows in the old square's pixels.
+                crop.mesh.close()
+                crop.mesh = self._new_mesh()
+                side = CROP_FROM_MESH * float((high - low).max())
+                crop.window = _square(_centre(face), side, width, height)
+            kept.append(crop)
+            faces.append(face)
+        self._crops = kept
+        return faces
+
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class _FaceCrop:
+    """One face's Face Mesh and the square of the frame it looks at (pixels)."""
+
+    mesh: Any
+    window: tuple[int, int, int, int]
+    face_box: Box | None = None  # around the face's landmarks when last seen
+
+    def covers(self, point: tuple[float, float]) -> bool:
+        """Whether ``point`` is on this square's face (on the square, before it saw one)."""
+        left, top, right, bottom = self.face_box or self.window
+        return left <= point[0] <= right and top <= point[1] <= bottom
+
+
+def _centre(face: NDArray[np.float64]) -> tuple[float, float]:
+    low, high = face[:, :2].min(axis=0), face[:, :2].max(axis=0)
+    return float(low[0] + high[0]) / 2, float(low[1] + high[1]) / 2
+
+
+def _square(
+    centre: tuple[float, float], side: float, width: int, height: int
+) -> tuple[int, int, int, int]:
+    """The square of ``side`` pixels around ``centre``, moved (and shrunk) into the frame."""
+    side = min(side, width, height)
+    left = round(min(max(centre[0] - side / 2, 0), width - side))
+    top = round(min(max(centre[1] - side / 2, 0), height - side))
+    return left, top, min(width, left + round(side)), min(height, top + round(side))
 
 
 def landmark_array(face: Any) -> NDArray[np.float64]:

@@ -84,6 +84,45 @@ def test_a_second_face_that_comes_into_the_picture_is_found_within_the_recount()
     assert counts[recount:] == [2] * (len(frames) - recount)
 
 
+def _small_faces(count: int, size: int = 150) -> list[np.ndarray]:
+    """Frames of a 640x360 sample with ``count`` faces ``size`` pixels wide (eyes about 45
+    apart, as two people in a 540p clip), too small for Face Mesh's own detector."""
+    import cv2
+
+    frames = []
+    for face in face_frames(seconds=0.6):
+        canvas = np.full((360, 640, 3), 110, dtype=np.uint8)
+        small = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
+        for i in range(count):
+            canvas[90 + 30 * i : 90 + 30 * i + size, 60 + 330 * i : 60 + 330 * i + size] = small
+        frames.append(canvas)
+    return frames
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_small_faces_are_found_from_the_first_frame(count):
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from mediapipe.python.solutions import face_mesh
+
+    frames = _small_faces(count)
+    # Face Mesh on the whole frame does not find them at all.
+    with face_mesh.FaceMesh(static_image_mode=False, max_num_faces=count) as whole:
+        assert [len(whole.process(f).multi_face_landmarks or []) for f in frames[:3]] == [0] * 3
+
+    with landmarks.FaceMesh() as mesh:
+        found = [mesh.faces(frame) for frame in frames]
+
+    assert [len(faces) for faces in found] == [count] * len(frames)
+    # Each face's landmarks are where that face is, in the frame's pixels.
+    centres = sorted(float(face[:, 0].mean()) for face in found[-1])
+    assert centres == pytest.approx([135 + 330 * i for i in range(count)], abs=15)
+
+
+def test_a_face_square_stays_inside_the_frame():
+    assert landmarks._square((10.0, 350.0), 100, 640, 360) == (0, 260, 100, 360)
+    assert landmarks._square((320.0, 180.0), 900, 640, 360) == (140, 0, 500, 360)
+
+
 def test_landmarks_read_from_the_wire_format_are_the_model_s_numbers():
     pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
     from mediapipe.framework.formats import landmark_pb2
