@@ -26,9 +26,10 @@ of 15-25 degrees and slow (2 s) ramps of small warps; every kind of warp, includ
 symmetric widenings of the nose, the mouth and the face, at 24, 25 and 30 fps, 4-6 s.
 Its tolerances and limits were tuned on seeds 401 and 402; the turn model and the
 reference choice of the second session on 41-45, 401, 402 and 403-406, and the
-turned head's upper-face check (``drift.MAX_UPPER_MISFIT``) on 41-54 and 601-608 (those
-are all tuning seeds now); report others (46, 47 and 48 were first run for the final figures of
-that session). It prints the figures per category and per kind of warp, strictly (every
+turned head's upper-face check (``drift.MAX_UPPER_MISFIT``) and the per-face Face Mesh for
+two faces (``analysis.landmarks``) on 41-54 and 601-612 (those are all tuning seeds now);
+report others (55, 56 and 57 were first run for the final figures of the 2026-12-02 evening
+session). It prints the figures per category and per kind of warp, strictly (every
 warped clip) and without the clips whose onset fell in a stretch the analysis reported
 as not assessed.
 
