@@ -1,5 +1,5 @@
 """How clip analysis reads a clip: frames decoded ahead in a second thread, the landmark model
-in a third, asked for as many faces as are in the picture (mediapipe needed for the latter)."""
+in a third, finding every face in the picture, small ones too (mediapipe needed for the latter)."""
 
 from __future__ import annotations
 
