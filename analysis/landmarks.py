@@ -172,13 +172,13 @@ class FaceMesh:
             near_side = (low < [x0 + edge, y0 + edge]).any() or (
                 high > [x1 - edge, y1 - edge]
             ).any()
-            whole_frame = crop.window == (0, 0, width, height)
-            if near_side and not whole_frame:
+            side = CROP_FROM_MESH * float((high - low).max())
+            moved = _square(_centre(face), side, width, height) if near_side else crop.window
+            if moved != crop.window:  # at the frame's edge the square cannot follow further
                 # A new square starts a new graph: the old one follows in the old square's pixels.
                 crop.mesh.close()
                 crop.mesh = self._new_mesh()
-                side = CROP_FROM_MESH * float((high - low).max())
-                crop.window = _square(_centre(face), side, width, height)
+                crop.window = moved
             kept.append(crop)
             faces.append(face)
         self._crops = kept

@@ -118,6 +118,31 @@ def test_small_faces_are_found_from_the_first_frame(count):
     assert centres == pytest.approx([135 + 330 * i for i in range(count)], abs=15)
 
 
+def test_a_face_at_the_frame_s_edge_keeps_its_square_and_its_graph():
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from types import SimpleNamespace
+
+    from mediapipe.framework.formats import landmark_pb2
+
+    # A face in the corner of its square, which sits in the frame's corner: it is near the
+    # square's side, but a square moved towards it would be the same square.
+    face = landmark_pb2.NormalizedLandmarkList()
+    for x, y in np.random.default_rng(4).uniform(0.0, 0.5, (478, 2)):
+        face.landmark.add(x=x, y=y, z=0.0)
+    graph = SimpleNamespace(process=lambda rgb: SimpleNamespace(multi_face_landmarks=[face]))
+    graph.close = lambda: None
+    made = []
+    with landmarks.FaceMesh() as mesh:
+        mesh._new_mesh = lambda: made.append(1) or graph
+        mesh._crops = [landmarks._FaceCrop(graph, (0, 0, 100, 100))]
+        for _ in range(5):
+            found = mesh.faces(np.zeros((360, 640, 3), dtype=np.uint8))
+            assert len(found) == 1
+
+    assert made == []  # no new graph, which would have to find the face again each frame
+    assert mesh._crops[0].window == (0, 0, 100, 100)
+
+
 def test_a_face_square_stays_inside_the_frame():
     assert landmarks._square((10.0, 350.0), 100, 640, 360) == (0, 260, 100, 360)
     assert landmarks._square((320.0, 180.0), 900, 640, 360) == (140, 0, 500, 360)
