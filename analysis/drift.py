@@ -686,19 +686,23 @@ def measure_track(
     times: Array, points: Array, in_reference: NDArray[np.bool_]
 ) -> tuple[Measurements, Array]:
     """The track's measurements and each measure smoothed: (N, len(MEASURES)), in order."""
-    reference = procrustes_mean(points[in_reference])
-    aligned = similarity_to(points, reference)
+    reference, aligned = aligned_on_reference(points, in_reference)
     measurements = measure(aligned, reference)
     window = smoothing_window(times)
     smoothed = [running_median(measurements.size[name], window) for name in MEASURES]
     return measurements, np.stack(smoothed, axis=1)
 
 
-def upper_face_misfit(points: Array, in_reference: Array) -> Array:
+def aligned_on_reference(points: Array, in_reference: Array) -> tuple[Array, Array]:
+    """The reference face (the Procrustes mean of the frames ``in_reference``) and every
+    frame of ``points`` aligned on it by ``similarity_to``."""
+    reference = procrustes_mean(points[in_reference])
+    return reference, similarity_to(points, reference)
+
+
+def upper_face_misfit(aligned: Array, reference: Array) -> Array:
     """How far the rigid upper face (``UPPER_FACE``) sits from the reference's once the
     whole face is aligned on it, per frame: the RMS distance in eye distances, (N,)."""
-    reference = procrustes_mean(points[in_reference])
-    aligned = similarity_to(points, reference)
     iod = face_axes(reference)[3]
     gap = aligned[:, UPPER_FACE, :2] - reference[None, UPPER_FACE, :2]
     return np.sqrt((gap**2).sum(axis=-1).mean(axis=-1)) / iod
@@ -805,8 +809,7 @@ def without_turn(times: Array, points: Array, in_reference: Array, frames: Array
     that a drift which happens while the head turns is not taken for part of the turn.
     Only the turn's part is taken out; a drift stays.
     """
-    reference = procrustes_mean(points[in_reference])
-    aligned = similarity_to(points, reference)
+    reference, aligned = aligned_on_reference(points, in_reference)
     n = len(times)
     change = aligned[:, :, :2] - reference[None, :, :2]
     change -= change[in_reference].mean(axis=0)
@@ -924,15 +927,17 @@ def analyse_face(
         # the clip and taken out, and the face is assessed at every pose up to
         # MAX_MODELLED_TURN_DEG; only a head turned further is left out.
         points = without_turn(times, points, in_reference, modelled)
+    reference, aligned = aligned_on_reference(points, in_reference)
+    if keeps_turning:
         turned = away > MAX_MODELLED_TURN_DEG
         # Where even the rigid upper face no longer fits the reference once the turn is
         # taken out, the model does not hold at that pose: not assessed, rather than a
         # change read from what is left of the turn.
-        misfit = running_median(upper_face_misfit(points, in_reference), smoothing_window(times))
+        misfit = running_median(upper_face_misfit(aligned, reference), smoothing_window(times))
         turned |= (misfit > MAX_UPPER_MISFIT) & (away > MAX_TURN_DEG)
     assessed = whole & ~turned
     assessed[in_reference] = True
-    measurements, _ = measure_track(times, points, in_reference)
+    measurements = measure(aligned, reference)
     names = list(MEASURES)
     tolerance = tolerances_in_clip(measurements, assessed, in_reference, floor=floor)
     raw = np.stack([measurements.size[name] for name in names], axis=1) / tolerance

@@ -163,17 +163,21 @@ class FaceMesh:
                 if shapes
                 else None
             )
-            if face is None or any(other.covers(_centre(face)) for other in kept):
+            if face is None:
                 crop.mesh.close()
                 continue
             low, high = face[:, :2].min(axis=0), face[:, :2].max(axis=0)
+            centre = (float(low[0] + high[0]) / 2, float(low[1] + high[1]) / 2)
+            if any(other.covers(centre) for other in kept):  # another square's face
+                crop.mesh.close()
+                continue
             crop.face_box = (*low, *high)
             edge = CROP_EDGE * (x1 - x0)
             near_side = (low < [x0 + edge, y0 + edge]).any() or (
                 high > [x1 - edge, y1 - edge]
             ).any()
             side = CROP_FROM_MESH * float((high - low).max())
-            moved = _square(_centre(face), side, width, height) if near_side else crop.window
+            moved = _square(centre, side, width, height) if near_side else crop.window
             if moved != crop.window:  # at the frame's edge the square cannot follow further
                 # A new square starts a new graph: the old one follows in the old square's pixels.
                 crop.mesh.close()
@@ -200,11 +204,6 @@ class _FaceCrop:
         """Whether ``point`` is on this square's face (on the square, before it saw one)."""
         left, top, right, bottom = self.face_box or self.window
         return left <= point[0] <= right and top <= point[1] <= bottom
-
-
-def _centre(face: NDArray[np.float64]) -> tuple[float, float]:
-    low, high = face[:, :2].min(axis=0), face[:, :2].max(axis=0)
-    return float(low[0] + high[0]) / 2, float(low[1] + high[1]) / 2
 
 
 def _square(
