@@ -383,9 +383,10 @@ def _plane_fits(
 def _robust_plane_fits(
     face: NDArray[np.complex128], goal: NDArray[np.complex128], rounds: int
 ) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
-    """``robust_similarity``'s reweighting for plane shapes ``face`` (..., K) onto ``goal`` (K,)."""
+    """``robust_similarity``'s reweighting for plane shapes ``face`` (..., K) onto ``goal`` (K,)
+    or, one goal per group of shapes, (..., 1, K)."""
     weights = np.ones(face.shape)
-    spread = float(np.sqrt((np.abs(goal - goal.mean()) ** 2).mean()))
+    spread = np.sqrt((np.abs(goal - goal.mean(axis=-1, keepdims=True)) ** 2).mean(axis=-1))
     for _ in range(rounds):
         factor, shift = _plane_fits(face, goal, weights)
         residual = np.abs(factor[..., None] * face + shift[..., None] - goal)
@@ -411,26 +412,30 @@ def robust_align(points: Array, reference: Array) -> Array:
 
 
 def similarity_to(points: Array, reference: Array) -> Array:
-    """Each of the (N, K, D) shapes ``points`` moved onto ``reference`` by ``robust_align``."""
+    """Each of the (N, K, D) shapes ``points`` moved onto ``reference`` (K, D) by
+    ``robust_align``; in the plane also groups of them, (G, N, K, 2) onto (G, K, 2)."""
     if points.shape[-1] != 2:
         return np.stack([robust_align(shape, reference) for shape in points])
-    subset = ALIGN_POINTS if points.shape[1] >= FACE_POINTS else slice(None)
+    subset = ALIGN_POINTS if points.shape[-2] >= FACE_POINTS else slice(None)
+    goal = _complex(reference[..., subset, :])
     factor, shift = _robust_plane_fits(
-        _complex(points[:, subset]), _complex(reference[subset]), rounds=4
+        _complex(points[..., subset, :]), goal[..., None, :], rounds=4
     )
-    moved = factor[:, None] * _complex(points) + shift[:, None]
+    moved = factor[..., None] * _complex(points) + shift[..., None]
     return np.stack([moved.real, moved.imag], axis=-1)
 
 
 def procrustes_mean(shapes: Array, *, rounds: int = 3) -> Array:
-    """The mean shape of (M, K, D) shapes after aligning them to each other."""
-    mean = shapes[0]
+    """The mean shape of (M, K, D) shapes after aligning them to each other; in the plane
+    also of groups of them, (G, M, K, 2) -> (G, K, 2)."""
+    mean = shapes[..., 0, :, :]
     for _ in range(rounds):
         if shapes.shape[-1] == 2:
             whole = _complex(shapes)
-            mesh = whole[:, :FACE_POINTS]
-            factor, shift = _plane_fits(mesh, _complex(mean[:FACE_POINTS]), np.ones(mesh.shape))
-            moved = (factor[:, None] * whole + shift[:, None]).mean(axis=0)
+            mesh = whole[..., :FACE_POINTS]
+            goal = _complex(mean[..., :FACE_POINTS, :])[..., None, :]
+            factor, shift = _plane_fits(mesh, goal, np.ones(mesh.shape))
+            moved = (factor[..., None] * whole + shift[..., None]).mean(axis=-2)
             mean = np.stack([moved.real, moved.imag], axis=-1)
             continue
         mean = np.mean(
@@ -610,22 +615,30 @@ def date_change(
 
 
 def _ramp_fit(t: Array, y: Array, *, earliest: int, fallback: float) -> float:
-    """The foot of the best level-ramp-level fit to (t, y); ``fallback`` if none rises."""
-    best, onset = np.inf, fallback
+    """The foot of the best level-ramp-level fit to (t, y); ``fallback`` if none rises.
+
+    Every candidate (a ramp from sample i to sample j, a step when i == j) is a straight
+    line fit of y on the ramp's shape, solved in closed form for all of them at once.
+    """
     n = len(t)
-    for i in range(min(earliest, n - 1), n):
-        for j in range(i, n):
-            if j == i:
-                g = (t >= t[i]).astype(float)  # a step at sample i
-            else:
-                g = np.clip((t - t[i]) / (t[j] - t[i]), 0.0, 1.0)
-            basis = np.stack([np.ones(n), g], axis=1)
-            coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
-            if coef[1] <= 0:
-                continue
-            error = float(((basis @ coef - y) ** 2).sum())
-            if error < best - 1e-12:
-                best, onset = error, float(t[i])
+    starts, ends = np.triu_indices(n)
+    keep = starts >= min(earliest, n - 1)
+    starts, ends = starts[keep], ends[keep]
+    t_i, t_j = t[starts][:, None], t[ends][:, None]
+    ramp = np.clip((t - t_i) / np.where(t_j > t_i, t_j - t_i, 1.0), 0.0, 1.0)
+    shapes = np.where(t_j > t_i, ramp, (t >= t_i).astype(float))  # (candidates, n)
+    centred = shapes - shapes.mean(axis=1, keepdims=True)
+    spread = (centred**2).sum(axis=1)
+    along = centred @ (y - y.mean())
+    # A step at the first sample is flat: least squares then splits the mean between the
+    # level and the step, which rises when the mean is above zero.
+    rises = np.where(spread > 0, along > 0, y.mean() > 0)
+    # The residual sum of squares of each line fit.
+    errors = ((y - y.mean()) ** 2).sum() - along**2 / np.where(spread > 0, spread, 1.0)
+    best, onset = np.inf, fallback
+    for k in np.flatnonzero(rises):  # in order, a later fit only when clearly better
+        if errors[k] < best - 1e-12:
+            best, onset = float(errors[k]), float(t[starts[k]])
     return onset
 
 
@@ -656,29 +669,30 @@ def _steadiest(
 ) -> tuple[float, Array]:
     """The steadiest assessed ``REFERENCE_S`` stretch starting by ``latest``: (spread, frames)."""
     first = times[0]
-    best, chosen = np.inf, default
+    stretches = []  # (start, the stretch's frames)
     for start in times[times <= latest + 1e-9]:
         frames = (times >= start - 1e-9) & (times <= start + REFERENCE_S + 1e-9)
         if frames.sum() < MIN_REFERENCE_FRAMES or not assessed[frames].all():
             continue
         if times[frames][-1] - start < REFERENCE_S - 0.15:
             continue  # the track ends or pauses inside the window
-        shapes = points[frames]
-        mean = procrustes_mean(shapes)
-        aligned = similarity_to(shapes, mean)
-        _, _, _, iod = face_axes(mean)
-        spread = (
-            float(
-                np.linalg.norm(
-                    aligned[:, :FACE_POINTS, :2] - mean[:FACE_POINTS, :2], axis=-1
-                ).mean()
-            )
-            / iod
-        )
+        stretches.append((float(start), np.flatnonzero(frames)))
+    # Stretches of as many frames are measured together (the same numbers as one by one).
+    spreads: dict[float, float] = {}
+    for count in {len(frames) for _, frames in stretches}:
+        group = [(start, frames) for start, frames in stretches if len(frames) == count]
+        shapes = points[np.stack([frames for _, frames in group])]
+        means = procrustes_mean(shapes)
+        gap = similarity_to(shapes, means)[..., :FACE_POINTS, :] - means[:, None, :FACE_POINTS]
+        distances = np.linalg.norm(gap, axis=-1).reshape(len(group), -1).mean(axis=-1)
+        for (start, _), distance, mean in zip(group, distances, means, strict=True):
+            spreads[start] = float(distance) / face_axes(mean)[3]
+    best, chosen = np.inf, default
+    for start, frames in stretches:
         # A later stretch must be clearly steadier to be preferred to an earlier one.
-        spread *= 1 + 0.5 * (start - first) / REFERENCE_SEARCH_S
+        spread = spreads[start] * (1 + 0.5 * (start - first) / REFERENCE_SEARCH_S)
         if spread < best:
-            best, chosen = spread, frames
+            best, chosen = spread, np.isin(np.arange(len(times)), frames)
     return best, chosen
 
 

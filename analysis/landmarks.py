@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 MAX_FACES = 4
 DETECTION_CONFIDENCE = 0.5
 RECOUNT_EVERY = 3  # frames: 0.6 s where the analysis gives it every other of 10 a second
+# Once this many counts in a row have found one face at most, and Face Mesh follows it on
+# the whole frame, faces are counted every ``RECOUNT_STEADY`` frames (2 s) until a count
+# finds more or a new shot starts: the count costs more than Face Mesh itself, and on one
+# face it only looks for a second.
+STEADY_COUNTS = 3
+RECOUNT_STEADY = 10
 NOT_INSTALLED = "Clip analysis is not installed on this server."
 
 
@@ -53,7 +59,7 @@ class FaceMesh:
     Video mode: after the first detection, each face is followed from the previous
     frame's landmarks, which is faster and steadier than detecting every frame anew.
     Faces are counted by mediapipe's full-range face detector on the first frame and every
-    ``RECOUNT_EVERY`` frames. One face: Face Mesh follows it on the whole frame. Two or
+    ``RECOUNT_EVERY`` frames (every ``RECOUNT_STEADY`` while one face stays alone). One face: Face Mesh follows it on the whole frame. Two or
     more, or a face Face Mesh never found on the whole frame: Face Mesh's own detector
     (short range, made for faces near the camera) misses a small face for seconds, so from
     then on each face gets a Face Mesh of its own on a square of the frame around it
@@ -81,6 +87,8 @@ class FaceMesh:
         self._crops: list[_FaceCrop] | None = None  # once two faces are counted
         self._found_any = False  # whether Face Mesh found a face on the whole frame yet
         self._frames = 0
+        self._next_count = 0  # the frame the faces are counted on next
+        self._alone = 0  # counts in a row that found one face at most, with no squares
         self._counter = face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=DETECTION_CONFIDENCE
         )
@@ -99,16 +107,19 @@ class FaceMesh:
         for crop in self._crops or []:
             crop.mesh.close()
 
-    def faces(self, rgb: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
+    def faces(self, rgb: NDArray[np.uint8], *, new_shot: bool = False) -> list[NDArray[np.float64]]:
         """Each face's landmarks as (478, 3) pixels: x, y, and depth on the x scale.
 
-        The 468 mesh points, then the refined model's 5 points of each iris.
+        The 468 mesh points, then the refined model's 5 points of each iris. ``new_shot``:
+        the frame follows a cut, so its faces are counted whatever counts said before.
         """
         import numpy as np
 
         height, width = rgb.shape[:2]
         rgb = np.ascontiguousarray(rgb)
-        boxes = self._count(rgb) if self._frames % RECOUNT_EVERY == 0 else []
+        if new_shot:
+            self._next_count, self._alone = self._frames, 0
+        boxes = self._count(rgb) if self._frames >= self._next_count else []
         self._frames += 1
         if self._crops is None and len(boxes) < 2:
             result = self._mesh.process(rgb)
@@ -125,13 +136,18 @@ class FaceMesh:
         return self._crop_faces(rgb)
 
     def _count(self, rgb: NDArray[np.uint8]) -> list[Box]:
-        """The boxes (left, top, right, bottom, in pixels) of the faces the detector sees."""
+        """The boxes (left, top, right, bottom, in pixels) of the faces the detector sees;
+        sets the frame of the next count."""
         height, width = rgb.shape[:2]
         boxes = []
         for detection in self._counter.process(rgb).detections or []:
             box = detection.location_data.relative_bounding_box
             left, top = box.xmin * width, box.ymin * height
             boxes.append((left, top, left + box.width * width, top + box.height * height))
+        alone = len(boxes) <= 1 and self._crops is None
+        self._alone = self._alone + 1 if alone else 0
+        steady = self._alone >= STEADY_COUNTS
+        self._next_count = self._frames + (RECOUNT_STEADY if steady else RECOUNT_EVERY)
         return boxes
 
     def _add_crops(self, boxes: list[Box], width: int, height: int) -> None:

@@ -220,6 +220,7 @@ class _Step:
     rgb: NDArray
     gray: NDArray[np.uint8]
     between: list[Sample]
+    new_shot: bool = False  # the first sample after a cut
     faces: list[NDArray[np.float64]] = field(default_factory=list)
 
 
@@ -242,7 +243,8 @@ def _steps(decoded: Generator[Prepared]) -> Generator[_Step]:
             if len(waiting) < MESH_EVERY - 1 and meshed and t > every_sample_until:
                 waiting.append((t, done, rgb, gray))  # waits for a later sample's mesh
             else:
-                yield _Step(t, done, rgb, gray, [(w[0], w[2], w[3]) for w in waiting])
+                between = [(w[0], w[2], w[3]) for w in waiting]
+                yield _Step(t, done, rgb, gray, between, new_shot=cut)
                 meshed, waiting = True, []
     if waiting:  # the clip's last samples: the last one gets the mesh
         *between, last = waiting
@@ -254,7 +256,7 @@ def _with_faces(steps: Generator[_Step], mesh: FaceMesh) -> Generator[_Step]:
     one run to the next, so the order is what it sees, whichever thread runs it)."""
     with closing(steps):
         for step in steps:
-            step.faces = mesh.faces(step.rgb)
+            step.faces = mesh.faces(step.rgb, new_shot=step.new_shot)
             yield step
 
 
@@ -365,14 +367,17 @@ def head_turns(shapes: NDArray[np.float64]) -> NDArray[np.float64]:
     mouth must not read as a turn). Zeros for a mesh without depth."""
     if shapes.shape[-1] < 3:
         return np.zeros((len(shapes), 2))
-    first = shapes[0, drift.POSE_POINTS]
-    turns = []
-    for shape in shapes:
-        rotation = drift.similarity_fit(shape[drift.POSE_POINTS], first).rotation
-        yaw = np.degrees(np.arctan2(rotation[0, 2], rotation[2, 2]))
-        pitch = np.degrees(np.arctan2(-rotation[1, 2], rotation[2, 2]))
-        turns.append((yaw, pitch))
-    return np.array(turns)
+    # Umeyama's rotation (``drift.similarity_fit``) of every frame at once.
+    upper = shapes[:, drift.POSE_POINTS]
+    first = upper[0] - upper[0].mean(axis=0)
+    moved = upper - upper.mean(axis=1, keepdims=True)
+    u, _singular, vt = np.linalg.svd(np.einsum("pi,npj->nij", first, moved))
+    # A reflection is not a head movement.
+    u[:, :, -1] *= np.sign(np.linalg.det(u) * np.linalg.det(vt))[:, None]
+    rotation = u @ vt
+    yaw = np.degrees(np.arctan2(rotation[:, 0, 2], rotation[:, 2, 2]))
+    pitch = np.degrees(np.arctan2(-rotation[:, 1, 2], rotation[:, 2, 2]))
+    return np.stack([yaw, pitch], axis=1)
 
 
 def in_picture(shapes: NDArray[np.float64], width: int, height: int) -> NDArray[np.bool_]:

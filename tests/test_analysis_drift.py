@@ -239,6 +239,43 @@ def test_a_track_aligned_at_once_matches_each_frame_aligned_alone_and_the_umeyam
     )
 
 
+def test_groups_of_shapes_are_averaged_and_aligned_as_each_group_alone():
+    rng = np.random.default_rng(8)
+    face = synthetic_face()
+    groups = face + rng.normal(0, 2.0, (3, 5, *face.shape))  # 3 stretches of 5 frames
+    groups[1, 2, drift.EYE_A] += [5.0, 0.0]
+    means = drift.procrustes_mean(groups)
+    aligned = drift.similarity_to(groups, means)
+    for group, mean, together in zip(groups, means, aligned, strict=True):
+        np.testing.assert_allclose(mean, drift.procrustes_mean(group), atol=1e-12)
+        np.testing.assert_allclose(together, drift.similarity_to(group, mean), atol=1e-12)
+
+
+def test_the_onset_fit_is_the_least_squares_fit_of_every_ramp():
+    rng = np.random.default_rng(9)
+
+    def one_fit_at_a_time(t, y, earliest):
+        best, onset = np.inf, None
+        for i in range(min(earliest, len(t) - 1), len(t)):
+            for j in range(i, len(t)):
+                shape = (t >= t[i]) * 1.0 if j == i else np.clip((t - t[i]) / (t[j] - t[i]), 0, 1)
+                basis = np.stack([np.ones(len(t)), shape], axis=1)
+                coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+                error = float(((basis @ coef - y) ** 2).sum())
+                if coef[1] > 0 and error < best - 1e-12:
+                    best, onset = error, float(t[i])
+        return onset
+
+    for trial in range(200):
+        n = int(rng.integers(2, 22))
+        t = np.arange(n) * 0.1 if trial % 2 else np.sort(rng.uniform(0, 3, n))
+        y = rng.normal(0, 0.1, n) + rng.uniform(-1, 1) * (t > rng.uniform(0, 3))
+        earliest = int(rng.integers(0, 4))
+        assert drift._ramp_fit(t, y, earliest=earliest, fallback=None) == one_fit_at_a_time(
+            t, y, earliest
+        )
+
+
 def test_a_face_seen_too_briefly_has_no_result():
     times, points = clip(seconds=0.3)
     assert drift.analyse_face(times, points) is None
@@ -636,6 +673,27 @@ def test_the_head_turn_is_read_from_the_rigid_upper_face():
     squeezed[drift.MOUTH, 2] += 0.2 * IOD
     turns = head_turns(np.stack([mesh, squeezed]))
     assert np.abs(turns[1]).max() < 0.05
+
+
+def test_head_turns_are_each_frame_s_umeyama_rotation_onto_the_first():
+    pytest.importorskip("cv2", reason="OpenCV comes with the analysis extra")
+    from analysis.run import head_turns
+
+    rng = np.random.default_rng(10)
+    mesh = mesh_3d()
+    shapes = np.stack(
+        [
+            turned_by(mesh, degrees) * 1.1 + rng.normal(0, 0.3, mesh.shape)
+            for degrees in (0, 4, 9, 14)
+        ]
+    )
+    shapes[2, :, 2] *= -1  # a mirrored mesh: its best rotation is not a reflection
+    first = shapes[0, drift.POSE_POINTS]
+    for shape, (yaw, pitch) in zip(shapes, head_turns(shapes), strict=True):
+        rotation = drift.similarity_fit(shape[drift.POSE_POINTS], first).rotation
+        assert yaw == pytest.approx(math.degrees(math.atan2(rotation[0, 2], rotation[2, 2])))
+        assert pitch == pytest.approx(math.degrees(math.atan2(-rotation[1, 2], rotation[2, 2])))
+    assert head_turns(shapes)[3, 0] == pytest.approx(-14.0, abs=0.5)
 
 
 def test_a_turning_head_whose_upper_face_no_longer_fits_is_not_assessed_there(monkeypatch):

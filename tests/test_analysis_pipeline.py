@@ -84,6 +84,42 @@ def test_a_second_face_that_comes_into_the_picture_is_found_within_the_recount()
     assert counts[recount:] == [2] * (len(frames) - recount)
 
 
+def test_one_face_alone_is_counted_less_often_until_a_new_shot():
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from types import SimpleNamespace
+
+    from mediapipe.framework.formats import landmark_pb2
+
+    face = landmark_pb2.NormalizedLandmarkList()  # the face Face Mesh follows on the whole frame
+    for x, y in np.random.default_rng(5).uniform(0.4, 0.6, (478, 2)):
+        face.landmark.add(x=x, y=y, z=0.0)
+    counted = []
+    one_box = SimpleNamespace(
+        location_data=SimpleNamespace(
+            relative_bounding_box=SimpleNamespace(xmin=0.4, ymin=0.3, width=0.2, height=0.3)
+        )
+    )
+    frame = np.zeros((360, 640, 3), dtype=np.uint8)
+    with landmarks.FaceMesh() as mesh:
+        mesh._counter.process = lambda rgb: (
+            counted.append(mesh._frames) or SimpleNamespace(detections=[one_box])
+        )
+        mesh._mesh.process = lambda rgb: SimpleNamespace(multi_face_landmarks=[face])
+        for i in range(40):
+            mesh.faces(frame, new_shot=i == 30)
+
+    every, steady, alone = (
+        landmarks.RECOUNT_EVERY,
+        landmarks.RECOUNT_STEADY,
+        landmarks.STEADY_COUNTS,
+    )
+    slow_from = every * (alone - 1)  # the count that makes it steady
+    expected = [*range(0, slow_from + 1, every), *range(slow_from + steady, 30, steady)]
+    expected += [*range(30, 30 + every * alone, every)]
+    expected += [*range(30 + every * (alone - 1) + steady, 40, steady)]
+    assert counted == expected
+
+
 def _small_faces(count: int, size: int = 150) -> list[np.ndarray]:
     """Frames of a 640x360 sample with ``count`` faces ``size`` pixels wide (eyes about 45
     apart, as two people in a 540p clip), too small for Face Mesh's own detector."""
@@ -173,9 +209,9 @@ def _count_landmark_runs(monkeypatch) -> list[float]:
     seen: list[float] = []
     real = landmarks.FaceMesh.faces
 
-    def counted(self, rgb):
+    def counted(self, rgb, **kwargs):
         seen.append(len(seen))
-        return real(self, rgb)
+        return real(self, rgb, **kwargs)
 
     monkeypatch.setattr(landmarks.FaceMesh, "faces", counted)
     return seen
@@ -271,9 +307,9 @@ def test_the_landmark_model_runs_in_its_own_thread_while_the_flow_runs_in_the_ca
     threads: dict[str, set[str]] = {"landmarks": set(), "flow": set()}
     real_faces, real_follow = landmarks.FaceMesh.faces, flow.FlowFollower.follow_and_trust
 
-    def faces(self, rgb):
+    def faces(self, rgb, **kwargs):
         threads["landmarks"].add(threading.current_thread().name)
-        return real_faces(self, rgb)
+        return real_faces(self, rgb, **kwargs)
 
     def follow_and_trust(self, gray, points):
         threads["flow"].add(threading.current_thread().name)
