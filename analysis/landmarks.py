@@ -59,8 +59,9 @@ class FaceMesh:
     Video mode: after the first detection, each face is followed from the previous
     frame's landmarks, which is faster and steadier than detecting every frame anew.
     Faces are counted by mediapipe's full-range face detector on the first frame and every
-    ``RECOUNT_EVERY`` frames (every ``RECOUNT_STEADY`` while one face stays alone). One face: Face Mesh follows it on the whole frame. Two or
-    more, or a face Face Mesh never found on the whole frame: Face Mesh's own detector
+    ``RECOUNT_EVERY`` frames (every ``RECOUNT_STEADY`` while one face stays alone). One
+    face: Face Mesh follows it on the whole frame. Two or more, or a face Face Mesh never
+    found on the whole frame: Face Mesh's own detector
     (short range, made for faces near the camera) misses a small face for seconds, so from
     then on each face gets a Face Mesh of its own on a square of the frame around it
     (``_FaceCrop``), where the face is large; a face the count finds outside every square
