@@ -160,17 +160,15 @@ class FrameSummaries:
         self.histograms: list[Array] = []
 
     def add(self, time: float, gray: NDArray[np.uint8]) -> None:
+        self.add_picture(time, gray)
+        self.add_detail(gray)
+
+    def add_picture(self, time: float, gray: NDArray[np.uint8]) -> None:
+        """A frame's brightness and histogram (what ``last_change`` needs as frames come);
+        ``add_detail`` then adds its texture, in the same order of frames."""
         small = thumbnail(gray)
-        # Fine detail at the sampled size: a thumbnail would have averaged it away.
-        gx, gy = cv2.spatialGradient(gray, ksize=3)  # both 3x3 Sobels in one pass
-        # The tiles' mean of |gx| + |gy| (each at most 255), in integers: the sum of the
-        # two's tile sums (a float copy of the frame cost more than the Sobels).
-        across, down = TILES
-        pixels = (gray.shape[0] // down) * (gray.shape[1] // across)
-        detail = _tile_sums(cv2.convertScaleAbs(gx)) + _tile_sums(cv2.convertScaleAbs(gy))
         self.times.append(time)
         self.brightness.append(_tiles(small))
-        self.texture.append(detail / pixels / 2)
         # The histogram of the picture with its brightness and contrast taken out, so
         # that flicker and a change of light are not cuts: 16 bins in each of 6 tiles.
         spread = float(small.std()) or 1.0
@@ -179,6 +177,17 @@ class FrameSummaries:
         tile_bins, tile_sizes = _histogram_tiles((small.shape[0], small.shape[1]))
         counts = np.bincount((tile_bins + bins).ravel(), minlength=6 * 16).reshape(6, 16)
         self.histograms.append(counts / tile_sizes)
+
+    def add_detail(self, gray: NDArray[np.uint8]) -> None:
+        """A frame's fine detail per tile, at the sampled size: a thumbnail would have
+        averaged it away."""
+        gx, gy = cv2.spatialGradient(gray, ksize=3)  # both 3x3 Sobels in one pass
+        # The tiles' mean of |gx| + |gy| (each at most 255), in integers: the sum of the
+        # two's tile sums (a float copy of the frame cost more than the Sobels).
+        across, down = TILES
+        pixels = (gray.shape[0] // down) * (gray.shape[1] // across)
+        detail = _tile_sums(cv2.convertScaleAbs(gx)) + _tile_sums(cv2.convertScaleAbs(gy))
+        self.texture.append(detail / pixels / 2)
 
     def last_change(self) -> float:
         """How far the last frame's picture is from the one before (0-2, as in ``cuts``):

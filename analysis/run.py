@@ -148,11 +148,12 @@ def _prepared(
     path: Path, frames: clip_checks.FrameSummaries, logo: clip_checks.CornerLogo
 ) -> Generator[Prepared]:
     """The sampled frames with their grey picture, already summarised for the clip checks
-    (the decoding thread's share of the work: ``analyse_clip_file`` reads the checks only
-    once the clip is read), and whether the picture changed as at a cut."""
+    but for their detail (the decoding thread's share of the work: ``analyse_clip_file``
+    reads the checks only once the clip is read), and whether the picture changed as at a
+    cut."""
     for t, done, rgb in sample_frames(path):
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        frames.add(t, gray)
+        frames.add_picture(t, gray)
         logo.add(t, gray)
         yield t, done, rgb, gray, frames.last_change() > clip_checks.CUT_DISTANCE
 
@@ -254,12 +255,19 @@ def _steps(decoded: Generator[Prepared]) -> Generator[_Step]:
         yield _Step(*last, between=[(w[0], w[2], w[3]) for w in between])
 
 
-def _with_faces(steps: Generator[_Step], mesh: FaceMesh) -> Generator[_Step]:
+def _with_faces(
+    steps: Generator[_Step], mesh: FaceMesh, frames: clip_checks.FrameSummaries
+) -> Generator[_Step]:
     """``steps`` with the landmark model's faces, run in order (the model follows faces from
-    one run to the next, so the order is what it sees, whichever thread runs it)."""
+    one run to the next, so the order is what it sees, whichever thread runs it), and each
+    sample's detail added to ``frames`` in the samples' order: this thread mostly waits for
+    the model, and decoding (the slowest thread) then has less to do."""
     with closing(steps):
         for step in steps:
             step.faces = mesh.faces(step.rgb, new_shot=step.new_shot)
+            for _t, _rgb, gray in step.between:
+                frames.add_detail(gray)
+            frames.add_detail(step.gray)
             yield step
 
 
@@ -304,7 +312,9 @@ def analyse_clip_file(
     # (tracking, the flow); each hands the next its results in the samples' order.
     with FaceMesh() as mesh:
         steps = read_ahead(
-            _with_faces(_steps(decoded), mesh), depth=LANDMARKS_AHEAD, name="clip-landmarks"
+            _with_faces(_steps(decoded), mesh, frames),
+            depth=LANDMARKS_AHEAD,
+            name="clip-landmarks",
         )
         with closing(steps):
             for step in steps:

@@ -251,6 +251,37 @@ def test_after_a_cut_the_landmark_model_sees_every_sample_for_a_second(tmp_path,
     assert len(result.faces[0].drift.times) == 40  # and the flow measured every sample
 
 
+def test_each_sample_s_detail_is_summarised_once_and_in_order_by_the_landmark_thread(
+    tmp_path, monkeypatch
+):
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    import cv2
+
+    from analysis import clip_checks, run
+    from tests.clips import write_frames
+
+    path = tmp_path / "cut.mp4"
+    closer = face_frames(seconds=1.5, zoom=1.8, offset=(30, 20))
+    write_frames(path, list(face_frames(seconds=1.5)) + list(closer))
+    made: list[clip_checks.FrameSummaries] = []
+    real = clip_checks.FrameSummaries
+
+    def recorded() -> clip_checks.FrameSummaries:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(clip_checks, "FrameSummaries", recorded)
+    run.analyse_clip_file(path)
+    one_by_one = real()
+    for t, _done, rgb in run.sample_frames(path):
+        one_by_one.add(t, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+
+    (frames,) = made
+    assert frames.times == one_by_one.times
+    np.testing.assert_array_equal(np.array(frames.texture), np.array(one_by_one.texture))
+    np.testing.assert_array_equal(np.array(frames.histograms), np.array(one_by_one.histograms))
+
+
 def test_a_clip_analysed_again_gives_the_same_result_whatever_ran_before_it_or_decoding_speed(
     tmp_path, monkeypatch
 ):
