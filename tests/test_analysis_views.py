@@ -412,7 +412,7 @@ def test_a_running_analysis_stops_at_the_next_frame_once_cancelled(
         def __exit__(self, *exc):
             return None
 
-        def faces(self, rgb):
+        def faces(self, rgb, *, new_shot=False):
             frames_seen.append(rgb.shape)
             return []
 
