@@ -29,9 +29,9 @@ reference choice of the second session on 41-45, 401, 402 and 403-406, and the
 turned head's upper-face check (``drift.MAX_UPPER_MISFIT``) and the per-face Face Mesh for
 two faces (``analysis.landmarks``) on 41-54 and 601-612 (those are all tuning seeds now);
 report others (55, 56 and 57 were first run for the final figures of the 2026-12-02 evening
-session). It prints the figures per category and per kind of warp, strictly (every
-warped clip) and without the clips whose onset fell in a stretch the analysis reported
-as not assessed.
+session, 58, 59 and 60 for those of its night session; the next held-out seeds are 61 and
+up). It prints the figures per category and per kind of warp, strictly (every warped clip)
+and without the clips whose onset fell in a stretch the analysis reported as not assessed.
 
 ``--speed`` times the analysis against just decoding the same clip at the same sampling
 (``analysis.run.sample_frames`` alone: PyAV with the same decoder settings, every frame
