@@ -1,0 +1,106 @@
+"""Record the drift method's inputs from hard-set clips once, then replay it in seconds.
+
+Decoding, Face Mesh and the flow are most of a clip's analysis; a change confined to
+``drift.analyse_face`` does not need them again. ``record`` analyses each clip of
+``bench_drift.py --hard`` for a seed and keeps what ``analyse_face`` was given;
+``replay`` runs the current ``analyse_face`` on those inputs and prints the hard
+benchmark's counts per category and per kind of warp. Tune on seen seeds only and
+confirm on held-out ones with ``bench_drift.py --hard`` (see its docstring):
+    .venv/bin/python benchmarks/replay_drift.py record --seed 41 --per-category 4 /tmp/replay
+    .venv/bin/python benchmarks/replay_drift.py replay /tmp/replay/41-4 [-v]
+
+The kept files are pickles written by this script; replay only files you recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis import drift, run
+from benchmarks import clip_scenes
+from benchmarks.bench_drift import ONSET_TOLERANCE_S
+
+
+def record(seed: int, per_category: int, out: Path) -> None:
+    directory = out / f"{seed}-{per_category}"
+    directory.mkdir(parents=True, exist_ok=True)
+    measured = drift.analyse_face
+    calls: list[tuple[Any, Any, dict[str, Any]]] = []
+
+    def keeping_inputs(times: Any, points: Any, **kwargs: Any) -> drift.FaceDrift | None:
+        calls.append((times, points, kwargs))
+        return measured(times, points, **kwargs)
+
+    drift.analyse_face = keeping_inputs
+    try:
+        for spec in clip_scenes.drift_specs(seed, per_category):
+            kept = directory / f"{spec.name}.pkl"
+            if kept.exists():
+                continue
+            calls.clear()
+            onset = run.analyse_clip_file(clip_scenes.cached(spec)).onset_s
+            kept.write_bytes(pickle.dumps({"spec": spec, "calls": list(calls), "onset": onset}))
+            print(f"{spec.name:<30} onset {onset}", flush=True)
+    finally:
+        drift.analyse_face = measured
+
+
+def replay(directories: list[Path], verbose: bool) -> None:
+    warped: dict[str, list[bool]] = defaultdict(list)
+    clean: dict[str, list[bool]] = defaultdict(list)
+    for directory in directories:
+        for kept in sorted(directory.glob("*.pkl")):
+            recorded = pickle.loads(kept.read_bytes())  # noqa: S301 (our own recordings)
+            spec = recorded["spec"]
+            faces = [drift.analyse_face(t, p, **kw) for t, p, kw in recorded["calls"]]
+            # As ClipAnalysis.onset_s: the first face to drift, to the hundredth.
+            onsets = [f.onset_s for f in faces if f is not None and f.onset_s is not None]
+            found = round(min(onsets), 2) if onsets else None
+            peak = max((f.peak_score for f in faces if f is not None), default=0.0)
+            if spec.onset_s is None:
+                ok = found is None
+                for key in (spec.category, "all"):
+                    clean[key].append(ok)
+            else:
+                ok = found is not None and abs(found - spec.onset_s) <= ONSET_TOLERANCE_S
+                for key in (spec.category, f"kind:{spec.warp}", "all"):
+                    warped[key].append(ok)
+            if verbose or not ok:
+                print(
+                    f"{directory.name:>8} {spec.name:<30} true {spec.onset_s} found {found}"
+                    f" peak {peak:.2f} {'ok' if ok else 'MISS'} (recorded {recorded['onset']})"
+                )
+
+    def count(results: list[bool]) -> str:
+        return f"{sum(results)}/{len(results)}"
+
+    for key in sorted(set(warped) | set(clean)):
+        print(f"{key:<20} warped {count(warped[key]):>8} clean {count(clean[key]):>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    recording = commands.add_parser("record", help="analyse clips and keep the drift inputs")
+    recording.add_argument("--seed", type=int, required=True)
+    recording.add_argument("--per-category", type=int, default=4)
+    recording.add_argument("out", type=Path)
+    replaying = commands.add_parser("replay", help="rerun the drift method on kept inputs")
+    replaying.add_argument("dirs", type=Path, nargs="+")
+    replaying.add_argument("-v", "--verbose", action="store_true", help="print every clip")
+    args = parser.parse_args()
+    if args.command == "record":
+        record(args.seed, args.per_category, args.out)
+    else:
+        replay(args.dirs, args.verbose)
+
+
+if __name__ == "__main__":
+    main()
