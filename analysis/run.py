@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +72,12 @@ class FaceResult:
         return np.round(self.normalised[i], 4).tolist()
 
 
+def reported_onset(drifts: Iterable[drift.FaceDrift]) -> float | None:
+    """The clip's onset as the user is shown it: the first face to drift, to the hundredth."""
+    onsets = [face.onset_s for face in drifts if face.onset_s is not None]
+    return round(min(onsets), 2) if onsets else None
+
+
 @dataclass
 class ClipAnalysis:
     duration_s: float
@@ -95,8 +101,7 @@ class ClipAnalysis:
 
     @property
     def onset_s(self) -> float | None:
-        main = self.main
-        return None if main is None or main.drift.onset_s is None else round(main.drift.onset_s, 2)
+        return reported_onset(face.drift for face in self.faces)
 
     @property
     def worst_s(self) -> float | None:

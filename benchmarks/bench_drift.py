@@ -59,6 +59,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -432,13 +433,52 @@ def print_load(before: float) -> None:
     print(f"Load average (1 min): {before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
 
 
+class HardTally:
+    """The hard set's score: warped clips dated within tolerance, clean clips left quiet."""
+
+    def __init__(self) -> None:
+        # category, "kind:<warp>" or "all" -> one verdict per clip
+        self.hits: dict[str, list[bool]] = defaultdict(list)
+        self.quiet: dict[str, list[bool]] = defaultdict(list)
+
+    def add(self, spec: clip_scenes.Spec, found: float | None) -> bool:
+        """Count one clip; True when the analysis got it right."""
+        if spec.onset_s is None:
+            ok = found is None
+            for key in (spec.category, "all"):
+                self.quiet[key].append(ok)
+        else:
+            ok = found is not None and abs(found - spec.onset_s) <= ONSET_TOLERANCE_S
+            for key in (spec.category, f"kind:{spec.warp}", "all"):
+                self.hits[key].append(ok)
+        return ok
+
+    def print_summary(self) -> None:
+        print(f"{'category':<14}{'warped dated':>14}{'clean quiet':>13}")
+        for category in clip_scenes.CATEGORIES:
+            print(
+                f"{category:<14}{share(self.hits[category]):>14}{share(self.quiet[category]):>13}"
+            )
+        print("per kind of warp (dated within tolerance):")
+        for kind in clip_scenes.WARP_KINDS:
+            print(f"  {kind:<14}{share(self.hits[f'kind:{kind}']):>8}")
+        all_hits, all_quiet = self.hits["all"], self.quiet["all"]
+        print(
+            f"All: warped dated within {ONSET_TOLERANCE_S} s {share(all_hits)} "
+            f"({100 * sum(all_hits) / max(1, len(all_hits)):.0f} %, target >= 90 %); "
+            f"clean with no onset {share(all_quiet)} "
+            f"({100 * sum(all_quiet) / max(1, len(all_quiet)):.0f} %, target >= 95 %)"
+        )
+
+
+def share(values: list[bool]) -> str:
+    return f"{sum(values)}/{len(values)}" if values else "-"
+
+
 def hard(args: argparse.Namespace, work: Path) -> None:
     """The harder set: every category and kind of warp, printed per category and kind."""
-    from collections import defaultdict
-
     load_before = os.getloadavg()[0]
-    hits: dict[str, list[bool]] = defaultdict(list)  # category or kind -> dated within tolerance
-    quiet: dict[str, list[bool]] = defaultdict(list)
+    tally = HardTally()
     errors: list[float] = []
     assessed_hits: list[bool] = []  # warped clips whose onset the analysis did assess
     print(f"{'clip':<28}{'amount':>7}{'ramp':>6}{'true':>7}{'found':>7}{'error':>7}{'peak':>7}")
@@ -456,13 +496,8 @@ def hard(args: argparse.Namespace, work: Path) -> None:
             found, peak = None, float("nan")
             print(f"  {spec.name}: {exc}")
         error = ""
-        if spec.onset_s is None:
-            quiet[spec.category].append(found is None)
-            quiet["all"].append(found is None)
-        else:
-            ok = found is not None and abs(found - spec.onset_s) <= ONSET_TOLERANCE_S
-            for key in (spec.category, f"kind:{spec.warp}", "all"):
-                hits[key].append(ok)
+        ok = tally.add(spec, found)
+        if spec.onset_s is not None:
             if not unassessed:
                 assessed_hits.append(ok)
             if found is not None:
@@ -477,23 +512,8 @@ def hard(args: argparse.Namespace, work: Path) -> None:
             + ("  onset in a stretch reported not assessed" if unassessed else "")
         )
     print()
-
-    def share(values: list[bool]) -> str:
-        return f"{sum(values)}/{len(values)}" if values else "-"
-
-    print(f"{'category':<14}{'warped dated':>14}{'clean quiet':>13}")
-    for category in clip_scenes.CATEGORIES:
-        print(f"{category:<14}{share(hits[category]):>14}{share(quiet[category]):>13}")
-    print("per kind of warp (dated within tolerance):")
-    for kind in clip_scenes.WARP_KINDS:
-        print(f"  {kind:<14}{share(hits[f'kind:{kind}']):>8}")
-    all_hits, all_quiet = hits["all"], quiet["all"]
-    print(
-        f"All: warped dated within {ONSET_TOLERANCE_S} s {share(all_hits)} "
-        f"({100 * sum(all_hits) / max(1, len(all_hits)):.0f} %, target >= 90 %); "
-        f"clean with no onset {share(all_quiet)} "
-        f"({100 * sum(all_quiet) / max(1, len(all_quiet)):.0f} %, target >= 95 %)"
-    )
+    tally.print_summary()
+    all_hits = tally.hits["all"]
     unassessed = len(all_hits) - len(assessed_hits)
     print(
         f"  strict: the figure above counts every warped clip. {unassessed} warped clip(s) "

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import pickle
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis import drift, run
 from benchmarks import clip_scenes
-from benchmarks.bench_drift import ONSET_TOLERANCE_S
+from benchmarks.bench_drift import HardTally
 
 
 def record(seed: int, per_category: int, out: Path) -> None:
@@ -53,36 +52,22 @@ def record(seed: int, per_category: int, out: Path) -> None:
 
 
 def replay(directories: list[Path], verbose: bool) -> None:
-    warped: dict[str, list[bool]] = defaultdict(list)
-    clean: dict[str, list[bool]] = defaultdict(list)
+    tally = HardTally()
     for directory in directories:
         for kept in sorted(directory.glob("*.pkl")):
             recorded = pickle.loads(kept.read_bytes())  # noqa: S301 (our own recordings)
             spec = recorded["spec"]
             faces = [drift.analyse_face(t, p, **kw) for t, p, kw in recorded["calls"]]
-            # As ClipAnalysis.onset_s: the first face to drift, to the hundredth.
-            onsets = [f.onset_s for f in faces if f is not None and f.onset_s is not None]
-            found = round(min(onsets), 2) if onsets else None
-            peak = max((f.peak_score for f in faces if f is not None), default=0.0)
-            if spec.onset_s is None:
-                ok = found is None
-                for key in (spec.category, "all"):
-                    clean[key].append(ok)
-            else:
-                ok = found is not None and abs(found - spec.onset_s) <= ONSET_TOLERANCE_S
-                for key in (spec.category, f"kind:{spec.warp}", "all"):
-                    warped[key].append(ok)
+            drifts = [face for face in faces if face is not None]
+            found = run.reported_onset(drifts)
+            peak = max((face.peak_score for face in drifts), default=0.0)
+            ok = tally.add(spec, found)
             if verbose or not ok:
                 print(
                     f"{directory.name:>8} {spec.name:<30} true {spec.onset_s} found {found}"
                     f" peak {peak:.2f} {'ok' if ok else 'MISS'} (recorded {recorded['onset']})"
                 )
-
-    def count(results: list[bool]) -> str:
-        return f"{sum(results)}/{len(results)}"
-
-    for key in sorted(set(warped) | set(clean)):
-        print(f"{key:<20} warped {count(warped[key]):>8} clean {count(clean[key]):>8}")
+    tally.print_summary()
 
 
 def main() -> None:
