@@ -477,8 +477,9 @@ def test_a_measure_that_jumps_now_and_then_gets_a_tolerance_as_wide_as_its_jumps
 
 
 def test_a_change_too_brief_to_count_is_not_called_wobble():
-    # The eye is off for three samples (0.2 s from first to last): above the threshold, but
-    # not lasting, so not drift, and the words must not say it stayed within the wobble.
+    # The eye is off for three samples (0.2 s from first to last): above the threshold on
+    # the short median the worst moment is read on, but not lasting, so not drift, and the
+    # words must not say it stayed within the wobble; they give the length that counts.
     times, points = clip()
     brief = (times >= 2.0) & (times < 2.25)
     points[np.ix_(brief, drift.EYE_A)] += [0, 0.3 * IOD]
@@ -486,8 +487,20 @@ def test_a_change_too_brief_to_count_is_not_called_wobble():
     assert face.onset_s is None
     assert face.worst_score > face.threshold
     assert face.summary.startswith("No drift found")
-    assert "lasted less than 0.3 s, too briefly to count as drift" in face.summary
+    assert "lasted 0.5 s or less, too briefly to count as drift" in face.summary
     assert "within what landmark measurement wobbles by" not in face.summary
+
+
+@pytest.mark.parametrize("seconds", [0.7, 1.0])
+def test_a_change_lasting_longer_than_half_a_second_is_drift(seconds):
+    # The same eye off for longer than MIN_LASTING_S: the running median keeps it, and it
+    # is dated where it began.
+    times, points = clip()
+    lasting = (times >= 2.0) & (times < 2.0 + seconds - 0.01)
+    points[np.ix_(lasting, drift.EYE_A)] += [0, 0.3 * IOD]
+    face = drift.analyse_face(times, points)
+    assert face.onset_s is not None
+    assert abs(face.onset_s - 2.0) <= 0.2
 
 
 def test_a_head_turned_away_is_not_assessed_rather_than_read_as_drift():
