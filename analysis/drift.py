@@ -27,7 +27,8 @@ is turned and whether the face is whole in the picture. For each frame:
    this clip, ``CLIP_SIGMAS`` times its own frame-to-frame wobble, so a small change
    that never reaches the calibrated tolerance is seen where the clip allows it. The
    *drift score* is the largest of these ratios; 1 is the threshold.
-4. Drift is found when the score stays above the threshold for ``MIN_DURATION_S``. It is
+4. Drift is found when the score stays above the threshold for ``MIN_DURATION_S`` (a change
+   seen on both sides of a stretch not assessed counts as lasting across it). It is
    dated on the measure that crossed, unsmoothed: a CUSUM (cumulative sum of the excess
    over half-way between the reference level and the threshold) says where the change
    that crossed began to build up, even if it sat just under the threshold for a while,
@@ -90,7 +91,8 @@ FIT_BEFORE_S = 1.0  # the two-segment fit looks this far before the CUSUM's star
 FIT_AFTER_S = 1.0  # and this far after it
 MIN_LEVEL_SAMPLES = 3
 FACE_POINTS = 468  # the mesh; the alignment fits these, not the irises, which follow gaze
-MAX_GAP_S = 0.5  # a longer gap without the face ends a run above the threshold
+MAX_GAP_S = 0.5  # a longer gap without the face ends a run above the threshold,
+BRIDGE_SAMPLES = 2  # unless the run is above it for this many samples on both sides
 NOTABLE = 0.02  # a change under 2 % of the eye distance is not worth a sentence
 MAX_TURN_DEG = 3.0  # as the landmark model estimates the turn; beyond it, not assessed
 # A head that keeps turning (beyond MAX_TURN_DEG, up to MAX_MODELLED_TURN_DEG, on this
@@ -551,20 +553,32 @@ def find_crossing(
     max_gap_s: float = MAX_GAP_S,
 ) -> int | None:
     """Index where ``score`` first exceeds ``threshold`` and then stays above it for
-    ``min_duration_s`` (a gap longer than ``max_gap_s`` breaks a run); None if never."""
+    ``min_duration_s``; None if never.
+
+    A gap longer than ``max_gap_s`` (the face out of the picture, or not assessed) breaks
+    a run, unless the score is above the threshold for ``BRIDGE_SAMPLES`` samples on each
+    side of it: a change seen before the gap and still there after it lasted across it.
+    """
     above = score > threshold
     run_start = None
+    since_gap = 0  # samples of the current run since its last gap
+    bridged = False
     for i in range(len(times)):
-        gap = i > 0 and times[i] - times[i - 1] > max_gap_s
-        if not above[i] or gap:
-            run_start = None
         if not above[i]:
+            run_start = None
             continue
+        if i > 0 and times[i] - times[i - 1] > max_gap_s:
+            bridged = run_start is not None and since_gap >= BRIDGE_SAMPLES
+            if not bridged:
+                run_start = None
+            since_gap = 0
         if run_start is None:
-            run_start = i
-        # 3.9 - 3.6 < 0.3 in floats; and two samples either side of a gap are not a run.
+            run_start, since_gap, bridged = i, 0, False
+        since_gap += 1
+        # 3.9 - 3.6 < 0.3 in floats.
         long_enough = times[i] - times[run_start] >= min_duration_s - 1e-6
-        if long_enough and i - run_start + 1 >= MIN_LEVEL_SAMPLES:
+        seen_after = not bridged or since_gap >= BRIDGE_SAMPLES
+        if long_enough and seen_after and i - run_start + 1 >= MIN_LEVEL_SAMPLES:
             return run_start
     return None
 

@@ -287,6 +287,33 @@ def test_onset_ignores_samples_separated_by_a_long_gap():
     assert drift.find_onset(times, score, threshold=1) is None
 
 
+@pytest.mark.parametrize(
+    ("score", "crossing"),
+    [
+        ([0, 0, 2, 2, 2, 2, 0], 2),  # above on both sides of the gap: one lasting change
+        ([0, 0, 0, 2, 2, 2, 0], None),  # one sample before the gap: a blip, not a bridge
+        ([0, 0, 2, 2, 2, 0, 0], None),  # one sample after it
+        ([0, 0, 2, 2, 0, 2, 2], None),  # gone right after the gap
+    ],
+)
+def test_a_change_seen_on_both_sides_of_a_gap_lasted_across_it(score, crossing):
+    times = np.array([0, 0.1, 0.2, 0.3, 3.0, 3.1, 3.2])
+    found = drift.find_crossing(times, np.array(score, dtype=float), threshold=1)
+    assert found == crossing
+
+
+def test_a_change_cut_short_by_a_turn_is_dated_when_it_is_still_there_after_it():
+    # The eyes move apart at 2.0 s; from 2.3 s the head is turned further than a turn is
+    # modelled (not assessed) until 4.5 s, and after it the change is still there. Before
+    # the turn it was above the threshold for only 0.2 s, which alone is too brief.
+    times, points = clip(warp=eye_spacing_warp(2.0))
+    turned = (times >= 2.3) & (times < 4.5)
+    face = drift.analyse_face(times, points, turn_deg=np.where(turned, 30.0, 0.0))
+    assert face.onset_s is not None
+    assert abs(face.onset_s - 2.0) <= 0.2
+    assert "Not assessed from 0:02.3 to 0:04.4" in face.summary
+
+
 def test_two_faces_are_tracked_apart_by_their_boxes():
     left = synthetic_face() + np.array([200, 300])
     right = synthetic_face(seed=2) + np.array([900, 300])
