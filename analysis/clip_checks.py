@@ -24,7 +24,10 @@ of the catalogue it is evidence for, by slug.
 - **Corner logo**: in each corner, the average of the frames keeps the edges of what
   stays put (a logo) and blurs what the camera moves over. Where an edge survives the
   average in a corner but hardly anywhere in the middle of the picture, something is
-  fixed to the frame there; each frame's edges then say whether it is there.
+  fixed to the frame there; each frame's edges then say whether it is there. A part of
+  the scene the camera hardly moves over can pass all that; an overlay is also locked to
+  the pixel, so on the frames that show it, its edges match best exactly where they are
+  rather than a pixel or two away (``LOGO_LOCKED``).
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ LOGO_ONE_WAY = 0.7  # edges running one way carry at most this share: a shape, n
 LOGO_OVER_OTHERS = 1.5  # beyond this many times what the other corners hold
 LOGO_PRESENT = 0.5  # a frame shows the logo when its edges match the logo's this well
 LOGO_MOST = 0.6  # "on most frames": at least this share of them
+LOGO_SHIFT = 2  # the logo's match is compared with the same shape moved this far (pixels)
+LOGO_LOCKED = 1.0  # an overlay matches at least as well in place as moved, on the median frame
 STATIC_SCENE = 0.25  # the middle of the picture keeps this share of its edges: no camera motion
 
 FLICKER = "temporal-flicker"
@@ -515,7 +520,9 @@ class CornerLogo:
                 "be told apart from the scene."
             )
             return finding
-        best: tuple[float, str, NDArray[np.floating]] | None = None
+        # The corner whose fixed shape shows on most frames: share, name, match per frame,
+        # the shape's edges and its pixels.
+        best: tuple[float, str, Array, NDArray[np.floating], NDArray[np.bool_]] | None = None
         corners = {name: self._fixed(name) for name in CORNERS}
         counts = {
             name: int(fixed.sum()) if self._logo_like(name, fixed) else 0
@@ -529,17 +536,24 @@ class CornerLogo:
             present = np.array([_match(edge, template, fixed) for edge in self.edges[name]])
             share = float((present >= LOGO_PRESENT).mean())
             if best is None or share > best[0]:
-                best = (share, name, present)
+                best = (share, name, present, template, fixed)
         times = self.times
         if best is None:
             finding.summary = "No corner logo: nothing stays fixed in the corners of the picture."
             return finding
-        share, name, present = best
+        share, name, present, template, fixed = best
         finding.times = list(times)
         finding.values = (present / LOGO_PRESENT).tolist()
-        finding.found = share >= LOGO_MOST
         shown = np.flatnonzero(present >= LOGO_PRESENT)
-        if finding.found:
+        locked = _locked(self.edges[name], template, fixed, present >= LOGO_PRESENT)
+        finding.found = share >= LOGO_MOST and locked >= LOGO_LOCKED
+        if share >= LOGO_MOST and not finding.found:
+            finding.summary = (
+                f"No watermark: something in the {name} corner of the picture stays nearly "
+                "still on most frames, but it shifts with the scene by a pixel or two, so it "
+                "is part of the scene, not a logo laid over the video."
+            )
+        elif finding.found:
             finding.summary = (
                 f"A logo or watermark sits in the {name} corner of the picture on "
                 f"{share * 100:.0f} % of the frames (from {clock(times[shown[0]])} to "
@@ -559,6 +573,33 @@ def _edges(image: NDArray[np.float32]) -> NDArray[np.float32]:
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
     return np.sqrt(gx * gx + gy * gy) / 4  # Sobel's 3x3 kernel weighs 4 pixels
+
+
+def _locked(
+    edges: list[NDArray[np.uint8]],
+    template: NDArray[np.floating],
+    fixed: NDArray[np.bool_],
+    shown: NDArray[np.bool_],
+) -> float:
+    """On the median frame that shows the shape, how well its edges match where they are
+    against the best match of the shape moved by up to ``LOGO_SHIFT`` pixels (1: as well;
+    above 1: better in place, as an overlay's do; under 1: the scene has moved)."""
+    ys, xs = np.nonzero(fixed)
+    weights = template[fixed]
+    m = LOGO_SHIFT
+    shifts = [(dy, dx) for dy in range(-m, m + 1) for dx in range(-m, m + 1) if dy or dx]
+    ratios = []
+    for edge, seen in zip(edges, shown, strict=True):
+        if not seen:
+            continue
+        padded = np.pad(edge.astype(np.float32), m)
+
+        def matched(dy: int, dx: int, padded: NDArray[np.float32] = padded) -> float:
+            return float(np.minimum(padded[ys + m + dy, xs + m + dx], weights).sum())
+
+        moved = max(matched(dy, dx) for dy, dx in shifts)
+        ratios.append(matched(0, 0) / max(moved, 1e-6))
+    return float(np.median(ratios)) if ratios else 0.0
 
 
 def _match(

@@ -148,6 +148,35 @@ def test_a_logo_in_a_corner_on_most_frames_is_found_in_that_corner(corner):
     assert "only if your plan promises videos without a watermark" in finding.summary
 
 
+def test_a_shape_that_shifts_by_a_pixel_or_two_is_part_of_the_scene_not_a_logo(monkeypatch):
+    # The same badge in the top-left corner, but moving up to 2 px from frame to frame, as
+    # a part of the scene the camera hardly moves over does: its edges stay put in the
+    # average, yet on each frame they match best a little away from where they were.
+    def jittering(jitter: int) -> clip_checks.Finding:
+        rng = np.random.default_rng(3)
+        badge = np.zeros((30, 70), np.uint8)
+        cv2.rectangle(badge, (2, 2), (67, 27), 255, 2)
+        cv2.putText(badge, "AI", (20, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 2)
+        alpha = 0.8 * badge / 255
+        logo = clip_checks.CornerLogo()
+        for t, gray in frames(seed=3):
+            frame = gray.astype(float)
+            dy, dx = rng.integers(-jitter, jitter + 1, 2)
+            region = frame[10 + dy : 40 + dy, 10 + dx : 80 + dx]
+            frame[10 + dy : 40 + dy, 10 + dx : 80 + dx] = region * (1 - alpha) + 245 * alpha
+            logo.add(t, np.clip(frame, 0, 255).astype(np.uint8))
+        return logo.finding()
+
+    assert jittering(0).found
+    drifting = jittering(2)
+    assert not drifting.found
+    assert drifting.summary.startswith("No watermark: something in the top-left corner")
+    assert "part of the scene, not a logo laid over the video" in drifting.summary
+    # Without the pixel-lock test, the drifting shape would pass for a logo.
+    monkeypatch.setattr(clip_checks, "LOGO_LOCKED", 0.0)
+    assert jittering(2).found
+
+
 def test_a_logo_on_few_frames_is_not_on_most_frames():
     finding = logo_of(logo="bottom-right", logo_share=0.2)
     assert not finding.found
