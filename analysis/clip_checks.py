@@ -544,8 +544,9 @@ class CornerLogo:
         share, name, present, template, fixed = best
         finding.times = list(times)
         finding.values = (present / LOGO_PRESENT).tolist()
-        shown = np.flatnonzero(present >= LOGO_PRESENT)
-        locked = _locked(self.edges[name], template, fixed, present >= LOGO_PRESENT)
+        seen = present >= LOGO_PRESENT
+        shown = np.flatnonzero(seen)
+        locked = _locked(self.edges[name], template, fixed, seen)
         finding.found = share >= LOGO_MOST and locked >= LOGO_LOCKED
         if share >= LOGO_MOST and not finding.found:
             finding.summary = (
@@ -584,21 +585,19 @@ def _locked(
     """On the median frame that shows the shape, how well its edges match where they are
     against the best match of the shape moved by up to ``LOGO_SHIFT`` pixels (1: as well;
     above 1: better in place, as an overlay's do; under 1: the scene has moved)."""
-    ys, xs = np.nonzero(fixed)
-    weights = template[fixed]
     m = LOGO_SHIFT
+    h, w = fixed.shape
     shifts = [(dy, dx) for dy in range(-m, m + 1) for dx in range(-m, m + 1) if dy or dx]
     ratios = []
     for edge, seen in zip(edges, shown, strict=True):
         if not seen:
             continue
-        padded = np.pad(edge.astype(np.float32), m)
-
-        def matched(dy: int, dx: int, padded: NDArray[np.float32] = padded) -> float:
-            return float(np.minimum(padded[ys + m + dy, xs + m + dx], weights).sum())
-
-        moved = max(matched(dy, dx) for dy, dx in shifts)
-        ratios.append(matched(0, 0) / max(moved, 1e-6))
+        padded = np.pad(edge, m)  # the frame's edges seen through the shape moved by (dy, dx)
+        moved = max(
+            _match(padded[m + dy : m + dy + h, m + dx : m + dx + w], template, fixed)
+            for dy, dx in shifts
+        )
+        ratios.append(_match(edge, template, fixed) / max(moved, 1e-6))
     return float(np.median(ratios)) if ratios else 0.0
 
 

@@ -756,6 +756,22 @@ def smoothing_window(times: Array, seconds: float | None = None) -> int:
     return max(1, round((SMOOTHING_S if seconds is None else seconds) / step)) | 1
 
 
+def _smoothed_ratios(
+    times: Array, raw: Array, assessed: NDArray[np.bool_], seconds: float
+) -> tuple[Array, Array]:
+    """Each measure's ratio (N, M) as a running median over ``seconds``, and the score (N,),
+    their largest; NaN where not assessed. The median runs over the assessed frames only: a
+    turned frame must not leak into them."""
+    window = smoothing_window(times[assessed], seconds)
+    ratios = np.full_like(raw, np.nan)
+    ratios[assessed] = np.stack(
+        [running_median(raw[assessed, j], window) for j in range(raw.shape[1])], axis=1
+    )
+    score = np.full(len(times), np.nan)
+    score[assessed] = ratios[assessed].max(axis=1)
+    return ratios, score
+
+
 def _signed(measurements: Measurements, name: str, after: Array) -> Array:
     """The measure ``name`` with its sign, oriented so that the change after the crossing
     (the samples ``after``) is positive: (N,).
@@ -983,14 +999,7 @@ def analyse_face(
     names = list(MEASURES)
     tolerance = tolerances_in_clip(measurements, assessed, in_reference, floor=floor)
     raw = np.stack([measurements.size[name] for name in names], axis=1) / tolerance
-    # Smoothing runs over the assessed frames only: a turned frame must not leak into them.
-    window = smoothing_window(times[assessed])
-    ratios = np.full_like(raw, np.nan)
-    ratios[assessed] = np.stack(
-        [running_median(raw[assessed, j], window) for j in range(len(names))], axis=1
-    )
-    score = np.full(n, np.nan)
-    score[assessed] = ratios[assessed].max(axis=1)
+    ratios, score = _smoothed_ratios(times, raw, assessed, SMOOTHING_S)
 
     # Median and MAD: the first frame's landmarks (from detection, not tracking) are
     # often a little off, and must not raise the threshold for the whole clip.
@@ -1026,13 +1035,7 @@ def analyse_face(
     # change that reaches a plateau is shown when it got there, not at a random wobble.
     # It is read on a shorter median than the detection's, which flattens a peak over
     # half its span and would show a change that comes and goes before its height.
-    short = smoothing_window(times[assessed], WORST_SMOOTHING_S)
-    short_ratios = np.full_like(raw, np.nan)
-    short_ratios[assessed] = np.stack(
-        [running_median(raw[assessed, j], short) for j in range(len(names))], axis=1
-    )
-    short_score = np.full(n, np.nan)
-    short_score[assessed] = short_ratios[assessed].max(axis=1)
+    short_ratios, short_score = _smoothed_ratios(times, raw, assessed, WORST_SMOOTHING_S)
     search = assessed & (times >= onset if onset is not None else True)
     peak = float(short_score[search].max())
     worst = int(np.flatnonzero(search & (short_score >= 0.95 * peak))[0])
