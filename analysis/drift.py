@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.drift_rule import MIN_DURATION_S, MIN_LASTING_S, SMOOTHING_S
 from tickets.timestamps import format_tenths as clock
 
 Array = NDArray[np.float64]
@@ -76,17 +77,8 @@ REFERENCE_S = 0.5
 REFERENCE_SEARCH_S = 1.0  # the reference starts within this long of the face's first frame
 REFERENCE_LATEST_S = 2.0  # or, when no stretch there is steady and facing, within this long
 MIN_REFERENCE_FRAMES = 3
-# A second rather than half of one: the running median then rides out the brief swings that
-# compression and a turning head leave in a measure. Chosen by replaying seen seeds 41-60 of the
-# harder set (benchmarks/replay_drift.py): warped dated 364 -> 367 of 400, clean 395 -> 398, no
-# clip lost; 0.8 s and 1.5 s did worse. The onset is dated on the unsmoothed measures.
-SMOOTHING_S = 1.0
 WORST_SMOOTHING_S = 0.5  # the worst moment is read on this shorter median (see analyse_face)
 NOISE_SIGMAS = 5.0  # the threshold also stays this far above the reference frames' spread
-MIN_DURATION_S = 0.3
-# A running median keeps a change only if it fills more than half of it, so the shortest
-# change that counts as drift lasts longer than this; the words say so of a briefer one.
-MIN_LASTING_S = max(SMOOTHING_S / 2, MIN_DURATION_S)
 FIT_BEFORE_S = 1.0  # the two-segment fit looks this far before the CUSUM's start
 FIT_AFTER_S = 1.0  # and this far after it
 MIN_LEVEL_SAMPLES = 3

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from analysis import chart, landmarks
+from analysis.drift_rule import COUNTS_AS_DRIFT
 from analysis.forms import AnalyseUploadForm, UseResultsForm
 from analysis.models import Analysis
 from platforms.models import FailureMode, FailureProfile
@@ -25,10 +26,9 @@ METHOD_NOTE = (
     "and the position of each eye, eyebrow, the nose, the mouth, the jaw, the chin and the "
     "sides of the face, in per cent of the distance between the eyes. Each is divided by how "
     "much it wobbles on a steady face; the drift score is the largest of these, so 1 is the "
-    "threshold. The change counts as drift once it stays above 1 for at least 0.3 s, and is "
-    "dated where it began to build up. Sides are the person's own: their left eye is on the "
-    "right of the picture. The clip is also checked for flicker, for a face that changes at "
-    "a cut, and for a logo fixed in a corner."
+    f"threshold. {COUNTS_AS_DRIFT}; it is dated where it began to build up. Sides are the "
+    "person's own: their left eye is on the right of the picture. The clip is also checked "
+    "for flicker, for a face that changes at a cut, and for a logo fixed in a corner."
 )
 LIMITS_NOTE = (
     "Limits: expressions (an open mouth, raised brows) also move landmarks; a change within "
@@ -175,6 +175,7 @@ def analysis_context(analysis: Analysis | None) -> dict:
         "status_url": reverse("analysis:status", args=[token, pk]),
         "method_note": METHOD_NOTE,
         "limits_note": LIMITS_NOTE,
+        "counts_as_drift": COUNTS_AS_DRIFT,
     }
 
 

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from pypdf import PdfReader
 
-from analysis import landmarks, workflow
+from analysis import drift_rule, landmarks, workflow
 from analysis.models import Analysis, AnalysisFrame
 from tests.clips import write_blank_clip, write_face_clip, write_frames
 from tests.conftest import make_case
@@ -555,6 +555,10 @@ def test_the_review_page_shows_the_drift_chart_and_the_method(client, runway):
     assert "Face drift in clip &lt;one&gt;.mp4" in page
     assert "How this was measured" in page
     assert "style=" not in page[page.index("<svg") : page.index("</svg>")]
+    # The rule the words state is the one the analysis applies (analysis.drift_rule).
+    assert drift_rule.COUNTS_AS_DRIFT in page
+    assert "a running median over 1 s, stays above 1 for at least 0.3 s" in page
+    assert "a change that lasts 0.5 s or less does not count" in page
 
 
 @pytest.mark.django_db
@@ -568,6 +572,7 @@ def test_the_clip_checks_show_with_their_charts_and_the_failure_they_are_evidenc
     assert "Flicker: found" in page and "Corner logo or watermark: found" in page
     assert "The face at a cut: not assessed" in page
     assert "The picture flickers from 0:01.0 to 0:02.0" in page
+    assert f"The dashed line is 1. {drift_rule.COUNTS_AS_DRIFT}." in page  # the chart's caption
     assert "only if your plan promises videos without a watermark" in page
     assert "Evidence for the failure" in page and "Temporal Flicker" in page  # the catalogue term
     # One chart per check that has a series, each with its own ids; the drift chart too.
