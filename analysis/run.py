@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+import av
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -28,9 +29,11 @@ SAMPLE_FPS = 10.0
 DETECT_MAX_SIDE = 640  # Face Mesh looks at 192x192 crops; more pixels only cost decoding time
 MIN_FACE_S = 1.0
 IN_PICTURE = 0.97  # a face counts as whole when this share of its mesh is inside the frame
-# Sampled frames decoded ahead of the landmarks and the flow (at most ~0.7 MB each): enough
+# Sampled frames converted ahead of the landmarks and the flow (at most ~0.7 MB each): enough
 # to keep decoding while the landmark model starts up.
 READ_AHEAD = 16
+# Sampled frames decoded ahead of their conversion, at the clip's own size (12 MB at 4K).
+DECODED_AHEAD = 4
 # The landmark model sees one sample in ``MESH_EVERY`` (it costs about as much as decoding);
 # the flow sees every sample, from its neighbours' meshes between (``_fill_between``).
 MESH_EVERY = 2
@@ -118,12 +121,12 @@ class ClipAnalysis:
         return times
 
 
-def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[float, float, NDArray]]:
-    """(time, fraction of the clip done, RGB frame) about ``fps`` times a second.
-
-    Every frame is decoded (video codecs need that), but only the sampled ones are
-    converted, downscaled by FFmpeg's scaler on the way, and turned upright.
-    """
+def sampled_video_frames(
+    path: Path, *, fps: float = SAMPLE_FPS
+) -> Iterator[tuple[float, float, av.VideoFrame, tuple[int, int]]]:
+    """(time, fraction of the clip done, decoded frame, size to convert it to) about ``fps``
+    times a second. Every frame is decoded (video codecs need that); only the sampled ones
+    come out, still in the decoder's format (``upright_rgb`` converts them)."""
     with clip_frames._open_clip(path) as (container, stream, duration_s):
         stream.thread_type = "AUTO"
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
@@ -138,10 +141,23 @@ def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[floa
             if t + 1e-3 < next_time:
                 continue
             next_time = (int(t * fps + 1e-3) + 1) / fps
-            rgb = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
-            if frame.rotation:
-                rgb = np.rot90(rgb, k=round(frame.rotation / 90) % 4)
-            yield t, min(1.0, t / duration_s), rgb
+            yield t, min(1.0, t / duration_s), frame, size
+
+
+def upright_rgb(frame: av.VideoFrame, size: tuple[int, int]) -> NDArray:
+    """A decoded frame as RGB, downscaled by FFmpeg's scaler on the way, turned upright."""
+    rgb = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+    if frame.rotation:
+        rgb = np.rot90(rgb, k=round(frame.rotation / 90) % 4)
+    return rgb
+
+
+def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[float, float, NDArray]]:
+    """(time, fraction of the clip done, RGB frame) about ``fps`` times a second: the
+    decoding and conversion the analysis does, in one thread (the analysis converts in
+    another thread than it decodes; see ``analyse_clip_file``)."""
+    for t, done, frame, size in sampled_video_frames(path, fps=fps):
+        yield t, done, upright_rgb(frame, size)
 
 
 Sample = tuple[float, NDArray, NDArray[np.uint8]]  # time, RGB, grey
@@ -150,17 +166,21 @@ Prepared = tuple[float, float, NDArray, NDArray[np.uint8], bool]
 
 
 def _prepared(
-    path: Path, frames: clip_checks.FrameSummaries, logo: clip_checks.CornerLogo
+    decoded: Generator[tuple[float, float, av.VideoFrame, tuple[int, int]]],
+    frames: clip_checks.FrameSummaries,
+    logo: clip_checks.CornerLogo,
 ) -> Generator[Prepared]:
-    """The sampled frames with their grey picture, already summarised for the clip checks
-    but for their detail (the decoding thread's share of the work: ``analyse_clip_file``
-    reads the checks only once the clip is read), and whether the picture changed as at a
-    cut."""
-    for t, done, rgb in sample_frames(path):
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        frames.add_picture(t, gray)
-        logo.add(t, gray)
-        yield t, done, rgb, gray, frames.last_change() > clip_checks.CUT_DISTANCE
+    """The sampled frames as RGB and grey, already summarised for the clip checks but for
+    their detail (``analyse_clip_file`` reads the checks only once the clip is read), and
+    whether the picture changed as at a cut. This is the work of a thread of its own:
+    in the decoding thread it held decoding back, which the rest of the analysis waits on."""
+    with closing(decoded):
+        for t, done, frame, size in decoded:
+            rgb = upright_rgb(frame, size)
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+            frames.add_picture(t, gray)
+            logo.add(t, gray)
+            yield t, done, rgb, gray, frames.last_change() > clip_checks.CUT_DISTANCE
 
 
 class _Raised:
@@ -297,7 +317,11 @@ def analyse_clip_file(
     samples: dict[int, list[clip_checks.FaceSample]] = {}  # the faces compared at cuts
     frames = clip_checks.FrameSummaries()
     logo = clip_checks.CornerLogo()
-    decoded = read_ahead(_prepared(path, frames, logo), depth=READ_AHEAD)
+    decoded = read_ahead(
+        _prepared(read_ahead(sampled_video_frames(path), depth=DECODED_AHEAD), frames, logo),
+        depth=READ_AHEAD,
+        name="clip-preparing",
+    )
     meshed: float | None = None  # the time of the last sample the landmark model saw
 
     def landmarks(step: _Step) -> None:
@@ -313,8 +337,9 @@ def analyse_clip_file(
             crop = clip_checks.face_crop(gray, face)
             samples.setdefault(id(track), []).append(clip_checks.FaceSample(t, face, crop))
 
-    # Three threads: decoding (and the checks' summaries), the landmark model, and this one
-    # (tracking, the flow); each hands the next its results in the samples' order.
+    # Four threads: decoding, converting (and the checks' summaries), the landmark model,
+    # and this one (tracking, the flow); each hands the next its results in the samples'
+    # order.
     with FaceMesh() as mesh:
         steps = read_ahead(
             _with_faces(_steps(decoded), mesh, frames),

@@ -314,14 +314,14 @@ def test_a_clip_analysed_again_gives_the_same_result_whatever_ran_before_it_or_d
     assert len(between["faces"]) == 2
     assert analysed(face) == first
 
-    real = run.sample_frames
+    real = run.sampled_video_frames
 
     def slow(path, **kwargs):
         for sample in real(path, **kwargs):
             time.sleep(0.02)  # the analysis now waits for every frame
             yield sample
 
-    monkeypatch.setattr(run, "sample_frames", slow)
+    monkeypatch.setattr(run, "sampled_video_frames", slow)
     assert analysed(face) == first
 
 
@@ -354,6 +354,38 @@ def test_the_landmark_model_runs_in_its_own_thread_while_the_flow_runs_in_the_ca
     assert len(result.faces[0].drift.times) == 20
     assert threads == {"landmarks": {"clip-landmarks"}, "flow": {threading.current_thread().name}}
     assert "clip-landmarks" not in {t.name for t in threading.enumerate()}  # stopped
+
+
+def test_frames_are_decoded_in_one_thread_and_converted_in_another(tmp_path, monkeypatch):
+    """Converting the samples (and summarising them for the clip checks) once held decoding
+    back, which the rest of the analysis waits on: it runs in a thread of its own, and
+    every thread is stopped when the analysis ends."""
+    pytest.importorskip("mediapipe", reason="clip analysis needs the analysis extra")
+    from analysis import run
+    from tests.clips import write_frames
+
+    path = tmp_path / "face.mp4"
+    write_frames(path, list(face_frames(seconds=1.0)))
+    threads: dict[str, set[str]] = {"decoding": set(), "converting": set()}
+    real_frames, real_rgb = run.sampled_video_frames, run.upright_rgb
+
+    def sampled_video_frames(path, **kwargs):
+        for sample in real_frames(path, **kwargs):
+            threads["decoding"].add(threading.current_thread().name)
+            yield sample
+
+    def upright_rgb(frame, size):
+        threads["converting"].add(threading.current_thread().name)
+        return real_rgb(frame, size)
+
+    monkeypatch.setattr(run, "sampled_video_frames", sampled_video_frames)
+    monkeypatch.setattr(run, "upright_rgb", upright_rgb)
+
+    run.analyse_clip_file(path)
+
+    assert threads == {"decoding": {"clip-decoding"}, "converting": {"clip-preparing"}}
+    running = {t.name for t in threading.enumerate()}
+    assert not running & {"clip-decoding", "clip-preparing", "clip-landmarks"}
 
 
 def test_a_sample_between_two_the_flow_cannot_follow_is_left_off_the_track(tmp_path, monkeypatch):
