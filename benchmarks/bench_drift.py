@@ -39,9 +39,10 @@ reported as not assessed.
 ``--speed`` times the analysis against just decoding the same clip at the same sampling
 (``analysis.run.sample_frames`` alone: PyAV with the same decoder settings, every frame
 decoded, the sampled ones converted to RGB at the analysis's size and turned upright, which
-is exactly what the analysis's decoding thread does), interleaved in one run (``--runs``
-of each), and prints the ratio of the medians, the same for CPU time (all threads; it does
-not depend on what else runs), the load average, and each stage's CPU time alone.
+is exactly what the analysis's decoding and converting threads do between them), interleaved
+in one run (``--runs`` of each), and prints the ratio of the medians, the same for CPU time
+(all threads; it does not depend on what else runs), the load average, and each stage's CPU
+time alone.
 
 Needs the analysis extra (mediapipe, scikit-image). Run from the project root:
     .venv/bin/python benchmarks/bench_drift.py [--clips 30] [--seed 6] [--cache DIR]
@@ -424,7 +425,7 @@ def stages(path: Path, decode_cpu: float, analysis_cpu: float) -> None:
     for args, kwargs in calls:
         drift.analyse_face(*args, **kwargs)
     costs["drift (analysis.drift.analyse_face)"] = time.process_time() - started
-    costs["the rest (tracking, face pictures for cuts, two threads, checks' findings)"] = (
+    costs["the rest (tracking, face pictures for cuts, the threads, checks' findings)"] = (
         analysis_cpu - decode_cpu - sum(costs.values())
     )
     print("  CPU per stage, each alone, in times the decoding's:")

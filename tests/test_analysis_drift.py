@@ -756,3 +756,22 @@ def test_a_turning_head_whose_upper_face_no_longer_fits_is_not_assessed_there(mo
     monkeypatch.setattr(drift, "MAX_UPPER_MISFIT", np.inf)
     unchecked = drift.analyse_face(times, points, turn_deg=turn)
     assert unchecked.onset_s is not None and 2.5 <= unchecked.onset_s < 3.7
+
+
+def test_the_upper_faces_misfit_is_its_shape_not_where_a_change_elsewhere_moves_it():
+    """Eyes 13 % further apart pull the whole face's alignment; the rigid upper face,
+    unchanged in shape, must not read as a turn model that fails (which hid such a change
+    as a head turned away on held-out seed 74)."""
+    reference = synthetic_face()
+    wider = reference.copy()
+    wider[drift.EYE_A] -= [0.065 * IOD, 0]
+    wider[drift.EYE_B] += [0.065 * IOD, 0]
+    moved = wider.copy()
+    moved[drift.UPPER_FACE] *= 1.01  # and the upper face a little off the whole face
+    aligned = drift.similarity_to(np.stack([reference, wider, moved]), reference)
+    misfit = drift.upper_face_misfit(aligned, reference)
+    assert misfit.max() < 1e-9
+    # A real misfit of the upper face's own shape is still seen.
+    bent = reference.copy()
+    bent[drift.UPPER_FACE[:9]] += [0.1 * IOD, 0]
+    assert drift.upper_face_misfit(bent[None], reference)[0] > drift.MAX_UPPER_MISFIT
