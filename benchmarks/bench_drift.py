@@ -29,12 +29,13 @@ reference choice of the second session on 41-45, 401, 402 and 403-406, and the
 turned head's upper-face check (``drift.MAX_UPPER_MISFIT``) and the per-face Face Mesh for
 two faces (``analysis.landmarks``) on 41-54 and 601-612, the second-long smoothing
 (``drift.SMOOTHING_S``) on 41-60 replayed, and the bridge across a stretch not assessed
-(``drift.BRIDGE_SAMPLES``) on a miss of 65 (those are all tuning seeds now); report others
-(55-57 were first run for the final figures of the 2026-12-02 evening session, 58-60 for
-those of its night session, 61-66 and 67-72 for those of 2026-12-03; the next held-out
-seeds are 73 and up). It prints the figures per category and per kind of warp, strictly
-(every warped clip) and without the clips whose onset fell in a stretch the analysis
-reported as not assessed.
+(``drift.BRIDGE_SAMPLES``) on a miss of 65, and the upper face's own-shape misfit
+(``drift.upper_face_misfit``) on a miss of 74 and 41-66 and 73-78 replayed (those are all
+tuning seeds now); report others (55-57 were first run for the final figures of the
+2026-12-02 evening session, 58-60 for those of its night session, 61-66, 67-72, 73-78 and
+79-84 for those of 2026-12-03; the next held-out seeds are 85 and up). It prints the
+figures per category and per kind of warp, strictly (every warped clip) and without the
+clips whose onset fell in a stretch the analysis reported as not assessed.
 
 ``--speed`` times the analysis against just decoding the same clip at the same sampling
 (``analysis.run.sample_frames`` alone: PyAV with the same decoder settings, every frame
