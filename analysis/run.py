@@ -38,9 +38,9 @@ DECODED_AHEAD = 4
 # the flow sees every sample, from its neighbours' meshes between (``_fill_between``).
 MESH_EVERY = 2
 MIN_FOLLOWED = 0.5  # a sample between two with the mesh needs the flow to place this share
-# Runs of the landmark model done ahead of the flow, in a third thread (``_with_faces``).
+# Runs of the landmark model done ahead of the flow, in a thread of their own (``_with_faces``).
 LANDMARKS_AHEAD = 3
-# OpenCV's own threads: the analysis's three threads (and the decoder's) already keep the
+# OpenCV's own threads: the analysis's four threads (and the decoder's) already keep the
 # cores busy, and OpenCV's pool only spun waiting for work (about 5 % of the CPU time).
 OPENCV_THREADS = 1
 
