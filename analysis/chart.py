@@ -113,8 +113,8 @@ def drift_chart(
             f'<rect x="{x(start):.1f}" y="{TOP}" width="{width:.1f}" height="{plot_h}" '
             f'fill="#eceef3"/>'
         )
-        if width > 40:
-            parts.append(_text(x(start) + 3, TOP + plot_h - 8, label, fill=MUTED, font_size="10"))
+        if width > 40:  # a row above the onset's label: a stretch often starts just after it
+            parts.append(_text(x(start) + 3, TOP + plot_h - 22, label, fill=MUTED, font_size="10"))
     value = 0.0
     while value <= y_top + 1e-9:
         parts.append(

@@ -60,6 +60,14 @@ def test_the_chart_draws_each_face_the_threshold_and_both_moments():
     assert "Face 1" in texts and "Face 2" in texts  # a legend only when there are several
 
 
+def test_a_stretch_not_assessed_just_after_the_onset_keeps_its_label_off_the_onsets():
+    """Seen on a real clip: the head turned away 0.5 s after the change first showed, and
+    the stretch's label was written over "first visible"."""
+    svg = chart(onset_s=0.9, shaded=[(1.0, 2.0, "not assessed")])
+    rows = {t.text: float(t.get("y", "nan")) for t in parse(svg).iter(f"{SVG}text")}
+    assert abs(rows["not assessed"] - rows["first visible 0:00.9"]) >= 12
+
+
 def test_a_clip_without_drift_has_no_moment_markers():
     texts = [t.text for t in parse(chart(onset_s=None, worst_s=None)).iter(f"{SVG}text")]
     assert not any(text.startswith(("first visible", "worst")) for text in texts)
