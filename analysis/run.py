@@ -121,9 +121,11 @@ class ClipAnalysis:
         return times
 
 
-def sampled_video_frames(
-    path: Path, *, fps: float = SAMPLE_FPS
-) -> Iterator[tuple[float, float, av.VideoFrame, tuple[int, int]]]:
+# A sampled frame as decoded: time, fraction of the clip read, the frame, its size once converted.
+Decoded = tuple[float, float, av.VideoFrame, tuple[int, int]]
+
+
+def sampled_video_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[Decoded]:
     """(time, fraction of the clip done, decoded frame, size to convert it to) about ``fps``
     times a second. Every frame is decoded (video codecs need that); only the sampled ones
     come out, still in the decoder's format (``upright_rgb`` converts them)."""
@@ -161,12 +163,12 @@ def sample_frames(path: Path, *, fps: float = SAMPLE_FPS) -> Iterator[tuple[floa
 
 
 Sample = tuple[float, NDArray, NDArray[np.uint8]]  # time, RGB, grey
-# A decoded sample: time, the fraction of the clip read, RGB, grey, whether a cut is just before.
+# A sample ready for the landmarks: time, fraction of the clip read, RGB, grey, after a cut?
 Prepared = tuple[float, float, NDArray, NDArray[np.uint8], bool]
 
 
 def _prepared(
-    decoded: Generator[tuple[float, float, av.VideoFrame, tuple[int, int]]],
+    decoded: Generator[Decoded],
     frames: clip_checks.FrameSummaries,
     logo: clip_checks.CornerLogo,
 ) -> Generator[Prepared]:
@@ -317,7 +319,7 @@ def analyse_clip_file(
     samples: dict[int, list[clip_checks.FaceSample]] = {}  # the faces compared at cuts
     frames = clip_checks.FrameSummaries()
     logo = clip_checks.CornerLogo()
-    decoded = read_ahead(
+    prepared = read_ahead(
         _prepared(read_ahead(sampled_video_frames(path), depth=DECODED_AHEAD), frames, logo),
         depth=READ_AHEAD,
         name="clip-preparing",
@@ -342,7 +344,7 @@ def analyse_clip_file(
     # order.
     with FaceMesh() as mesh:
         steps = read_ahead(
-            _with_faces(_steps(decoded), mesh, frames),
+            _with_faces(_steps(prepared), mesh, frames),
             depth=LANDMARKS_AHEAD,
             name="clip-landmarks",
         )
