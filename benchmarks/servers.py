@@ -104,6 +104,16 @@ class Server:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         return [int(child) for child in children]
 
+    def worker_cpu_seconds(self) -> float:
+        """User and system CPU time the workers have used so far (from /proc)."""
+        ticks = 0
+        for pid in self.worker_pids():
+            # Fields after the command name, which may hold spaces: utime and stime are
+            # the 14th and 15th of /proc/<pid>/stat.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
 def gunicorn(
