@@ -129,6 +129,10 @@ def _api_input(request: HttpRequest, rules: engine.RuleSet) -> tuple[str, str, f
         data = json.loads(body)
     except ValueError:
         raise ApiError(400, "The request body is not valid JSON.") from None
+    except RecursionError:
+        # Arrays or objects nested thousands deep, well inside the size limit: the
+        # decoder gives up, and so do we, with an answer rather than a 500.
+        raise ApiError(400, "The request body nests JSON too deeply.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
 

@@ -396,6 +396,15 @@ def test_the_api_refuses_a_body_that_is_not_json_with_415():
     assert response.json()["error"]
 
 
+@pytest.mark.django_db
+def test_the_api_answers_json_nested_too_deeply_with_400_not_a_server_error():
+    # 6,000 levels of brackets: 12 kB, well under the size limit, but past the decoder's depth.
+    body = '{"prompt": ' + "[" * 6000 + "]" * 6000 + ', "platform": "runway"}'
+    response = post(body)
+    assert response.status_code == 400
+    assert response.json() == {"error": "The request body nests JSON too deeply."}
+
+
 # --- Modes a prompt cannot show, and when to suggest another platform -----------------------
 
 
