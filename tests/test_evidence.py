@@ -109,6 +109,27 @@ def test_each_bad_file_is_rejected_with_its_message_and_nothing_stored(
 
 
 @pytest.mark.django_db
+def test_the_refusal_says_others_were_added_only_when_some_were(client, case):
+    alone = post_screenshots(client, case, upload("notes.png", b"not an image"))
+    html = " ".join(alone.content.decode().split())
+    assert "A file was not added" in html
+    assert "Nothing was stored for this file." in html
+    assert "The others were added" not in html
+
+    mixed = post_screenshots(
+        client,
+        case,
+        upload("notes.png", b"not an image"),
+        upload("cut.png", image_bytes()[:-60]),
+        upload("frame.png", image_bytes()),
+    )
+    html = " ".join(mixed.content.decode().split())
+    assert "Some files were not added" in html
+    assert "Nothing was stored for these files. The others were added." in html
+    assert Screenshot.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_a_decompression_bomb_is_rejected_before_decoding(client, case, private_media_root):
     import struct
     import zlib

@@ -109,6 +109,7 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
     upload_form = ScreenshotUploadForm(clip_length_s=case.clip_length_s)
     clip_form = ClipUploadForm()
     rejected: list[tuple[str, str]] = []
+    stored: list = []
     pairs = None
     problems: list[str] = []
     if request.method == "POST":
@@ -165,6 +166,7 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
             "upload_form": upload_form,
             "clip_form": clip_form,
             "rejected": rejected,
+            "others_added": bool(stored),  # the same upload's files that were stored
             "problems": problems,
             "shots": pairs if pairs is not None else _edit_forms(case),
             "max_screenshots": evidence.MAX_SCREENSHOTS,
