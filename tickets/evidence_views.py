@@ -109,7 +109,7 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
     upload_form = ScreenshotUploadForm(clip_length_s=case.clip_length_s)
     clip_form = ClipUploadForm()
     rejected: list[tuple[str, str]] = []
-    stored: list = []
+    stored: list[Screenshot] = []
     pairs = None
     problems: list[str] = []
     if request.method == "POST":
