@@ -215,6 +215,98 @@ def test_a_validation_error_keeps_everything_typed_even_after_a_reload(client, r
     assert "0:09 is after the end of your 5 s clip." in reloaded
 
 
+def error_summary(page: str) -> list[tuple[str, str]]:
+    """The summary's rows: (the id a row links to, or "", the row's text)."""
+    box = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    if box is None:
+        return []
+    rows = re.findall(r"<li>(.*?)</li>", box[0], re.S)
+    return [
+        (
+            (re.search(r'href="#([^"]+)"', row) or [None, ""])[1],
+            html_lib.unescape(re.sub(r"<[^>]+>", "", row)),
+        )
+        for row in rows
+    ]
+
+
+@pytest.mark.django_db
+def test_a_refused_step_lists_what_to_fix_at_the_top_each_linked_to_its_message(client, runway):
+    case = make_case(runway, reached_step="generation", generation_id="", prompt="")
+    url = f"/cases/{case.token}/generation/"
+    page = client.post(
+        url, {"generation_id": "", "prompt": "p", "clip_length": "5", "first_visible": "0:09"}
+    ).content.decode()
+    rows = error_summary(page)
+    assert rows == [
+        ("id_generation_id_error", "Enter the Generation ID. (Generation ID)"),
+        (
+            "id_first_visible_error",
+            "0:09 is after the end of your 5 s clip. (When does the failure first become visible?)",
+        ),
+    ]
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    assert {target for target, _ in rows} <= ids  # every link lands on the field's message
+    assert page.index('class="error-summary"') < page.index("<form")
+    assert "2 things to fix before you go on" in page
+    assert re.search(r"<title>Error: The generation", page)
+    # The same step shown without a submit, or after a valid one, has no summary.
+    assert (
+        error_summary(client.get(f"/cases/{make_case(runway).token}/outcome/").content.decode())
+        == []
+    )
+
+
+@pytest.mark.django_db
+def test_the_summary_of_a_radio_question_links_to_its_message(client, runway):
+    case_url = start_case(client, runway)
+    page = client.post(case_url + "outcome/", {"outcome": "error"}).content.decode()
+    assert error_summary(page) == [
+        (
+            "id_credits_returned_error",
+            "Tell us whether the credits came back. (Did the credits come back?)",
+        )
+    ]
+    assert 'id="id_credits_returned_error"' in page
+    assert "One thing to fix before you go on" in page
+
+
+@pytest.mark.django_db
+def test_asking_for_a_suggestion_without_javascript_shows_no_summary(client, runway):
+    case = make_case(runway, reached_step="failure", failure_mode=None, symptoms=[])
+    keys = symptom_keys(runway, "facial-landmark-regression-failure", 1)
+    page = client.post(
+        f"/cases/{case.token}/failure/", {"symptoms": keys, "action": "suggest"}
+    ).content.decode()
+    assert "Best match" in page
+    assert error_summary(page) == []
+    assert "<title>Error" not in page
+
+
+@pytest.mark.django_db
+def test_user_text_in_the_summary_is_escaped(client, runway):
+    # A refused time is quoted back in its message, so the summary repeats what was typed.
+    case = make_case(runway, reached_step="generation", generation_id="", prompt="")
+    page = client.post(
+        f"/cases/{case.token}/generation/",
+        {
+            "generation_id": "gen_1234567",
+            "prompt": "p",
+            "clip_length": "5",
+            "first_visible": "<script>alert(1)</script>",
+        },
+    ).content.decode()
+    box = re.search(r'<div class="error-summary".*?</div>', page, re.S)[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in box and "<script>" not in box
+    assert error_summary(page) == [
+        (
+            "id_first_visible_error",
+            "“<script>alert(1)</script>” is not a time we understand. Write it like 1.2s, "
+            "0:02 or 0:01-0:03. (When does the failure first become visible?)",
+        )
+    ]
+
+
 @pytest.mark.django_db
 def test_a_refused_steps_preview_shows_what_was_typed(client, runway):
     case = make_case(runway, reached_step="generation", generation_id="", prompt="")

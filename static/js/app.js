@@ -44,7 +44,18 @@
     if (form && window.htmx) { window.htmx.trigger(form, "htmx:abort"); }
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { showJsOnly(document); foldPreviewOnPhones(document); });
+  // A refused step: start at the list of what to fix, so a screen reader reads it first and
+  // Tab goes through its links.
+  function focusErrorSummary() {
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showJsOnly(document);
+    foldPreviewOnPhones(document);
+    focusErrorSummary();
+  });
   document.addEventListener("htmx:afterSwap", function (event) { showJsOnly(event.target); });
 })();
 
