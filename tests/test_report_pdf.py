@@ -149,6 +149,31 @@ def test_a_200_character_unbroken_string_wraps_and_is_wholly_in_the_pdf(runway, 
     assert unbroken in flat
 
 
+@needs_poppler
+@pytest.mark.django_db
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_nothing_is_drawn_in_the_right_margin_of_any_page(case_with_pair, tmp_path, paper):
+    # The manifest's columns once added up to 100 % plus their padding: its shading and rules
+    # ran 15 mm into the margin, to the paper's edge.
+    pdf, _ = build_report(case_with_pair, paper=paper)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    dpi = 72
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), str(path), str(tmp_path / "page")], check=True
+    )
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(pypdf.PdfReader(io.BytesIO(pdf)).pages) >= 3
+    mm = dpi / 25.4
+    for page_path in pages:
+        page = Image.open(page_path).convert("L")
+        # The right margin (15 mm) less 2 mm, between the running header and footer.
+        margin = page.crop(
+            (round(page.width - 13 * mm), round(16 * mm), page.width, round(page.height - 18 * mm))
+        )
+        assert margin.getextrema()[0] >= 250, f"{page_path.name}: ink in the right margin"
+
+
 def glyph_pdf(text: str) -> bytes:
     html = (
         f'<html lang="en"><head><title>Glyphs</title><link rel="stylesheet" '
