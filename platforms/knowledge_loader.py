@@ -174,6 +174,7 @@ class Loader:
     def load_platform(self, data: dict, name: str) -> str:
         children = ("plans", "channels", "profiles", "models", "credit_rules")
         values = _fields(Platform, data, where=name, extra=children)
+        _validate(Platform(**values), name)
         slug = values.pop("slug")
         platform = self.upsert(Platform, {"slug": slug}, values)
 
@@ -368,7 +369,8 @@ def _check_mode(values: dict, where: str) -> None:
 
 
 def _validate(obj: models.Model, where: str) -> None:
-    """Refuse a regular expression that does not compile before it reaches the database."""
+    """Refuse what the model's clean() refuses (a regular expression that does not compile,
+    an ID pattern with no words for it) before it reaches the database."""
     try:
         obj.clean()
     except ValidationError as exc:

@@ -19,6 +19,10 @@ from platforms.outcomes import Outcome
 
 STALE_AFTER = timedelta(days=180)
 
+# A bare ID on a platform whose ID format nobody has checked: what any such code looks like.
+ANY_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]{5,127}"
+ANY_ID_SHAPE = "6 to 128 letters, digits, dashes or underscores, with no spaces"
+
 
 class Confidence(models.TextChoices):
     """How far a fact can be trusted, by who said it."""
@@ -84,6 +88,12 @@ class Platform(Sourced):
         blank=True,
         help_text="Regular expression a bare ID must match. Blank: the shape is unknown.",
     )
+    id_shape = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What id_pattern accepts, in words, for the message a wrong ID gets "
+        '(e.g. "36 characters: digits, letters a to f and dashes"). Needed with id_pattern.',
+    )
     id_url_patterns = models.JSONField(
         default=list,
         blank=True,
@@ -132,15 +142,26 @@ class Platform(Sourced):
                 rows.append(([plan], channels))
         return rows
 
+    def clean(self) -> None:
+        check_patterns([self.id_pattern], "id_pattern")
+        check_patterns(self.id_url_patterns, "id_url_patterns")
+        if any("id" not in re.compile(p).groupindex for p in self.id_url_patterns):
+            raise ValidationError({"id_url_patterns": "Each needs a group named id: (?P<id>…)."})
+        if self.id_pattern and not self.id_shape:
+            raise ValidationError({"id_shape": "Say in words what id_pattern accepts."})
+
     def extract_id(self, text: str) -> str | None:
         """The generation ID inside a pasted ID, URL or share link, or None."""
         text = text.strip()
         for pattern in self.id_url_patterns:
             if match := re.search(pattern, text):
                 return match.group("id")
-        if self.id_pattern:
-            return text if re.fullmatch(self.id_pattern, text) else None
-        return text if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]{5,127}", text) else None
+        return text if re.fullmatch(self.id_pattern or ANY_ID_PATTERN, text) else None
+
+    @property
+    def id_shape_text(self) -> str:
+        """What a bare ID has to look like here, in words."""
+        return self.id_shape if self.id_pattern else ANY_ID_SHAPE
 
 
 class PlatformModel(Sourced):

@@ -15,3 +15,8 @@ class Outcome(models.TextChoices):
     MODERATION = "moderation", "It was blocked by moderation"
     STALLED = "stalled", "It stalled or never finished"
     ENTITLEMENT = "entitlement", "It is not what I paid for (watermark, resolution, length, audio)"
+
+
+# The outcomes that leave a clip to look at. An error, a block or a stall leaves none: nothing
+# to take frames from or analyse, and a screenshot shows the screen, not a moment of a clip.
+LEAVE_A_CLIP = frozenset({Outcome.DEFECT, Outcome.ENTITLEMENT})

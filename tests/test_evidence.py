@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from tests.conftest import make_case
-from tickets.models import Clip, Screenshot
+from tickets.models import Case, Clip, Screenshot
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (320, 200), exif=None) -> bytes:
@@ -795,3 +795,85 @@ def test_the_focus_box_of_a_face_surrounds_its_landmarks_with_a_margin():
     assert width < 0.4 and height < 0.4
     assert face_focus_box([]) == []
     assert face_focus_box([[[0.0, 0.0], [1.0, 1.0]]]) == [0.0, 0.0, 1.0, 1.0]
+
+
+# A generation that ended in an error, a block or a stall left no clip: what its screenshots
+# show is the screen, and the ticket must not call them moments of a clip.
+NO_CLIP = {"first_visible_s": None, "worst_s": None, "clip_length_s": None, "failure_mode": None}
+
+
+def role_choices(page: str, name: str = "role") -> list[str]:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)[1]
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outcome", ["error", "moderation", "stalled"])
+def test_a_case_without_a_clip_offers_no_clip_tools_and_no_clip_moments(client, runway, outcome):
+    case = make_case(runway, reached_step="evidence", outcome=outcome, **NO_CLIP)
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert role_choices(page) == ["message", "credits", "other"]
+    assert re.search(r'<option value="message"[^>]*selected', page)
+    assert 'name="time"' not in page
+    assert "Take frames" not in page and "Analyse my clip" not in page
+    assert "Add the message Runway showed and your credit balance or history." in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outcome", ["defect", "entitlement"])
+def test_a_case_with_a_clip_keeps_its_clip_tools(client, runway, outcome):
+    case = make_case(runway, reached_step="evidence", outcome=outcome)
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert role_choices(page) == ["", "start", "first_visible", "worst", "end", "other"]
+    assert 'name="time"' in page and "Take frames" in page and "Analyse my clip" in page
+
+
+@pytest.mark.django_db
+def test_screenshots_of_an_error_are_named_as_what_the_screen_shows_in_the_ticket(client, runway):
+    case = make_case(runway, reached_step="evidence", outcome="error", **NO_CLIP)
+    post_screenshots(client, case, upload("a.png", image_bytes()), role="message")
+    post_screenshots(client, case, upload("b.png", image_bytes()), role="credits")
+    # No role sent at all (an old page, a script): nothing is guessed from a clip there is not.
+    post_screenshots(
+        client, case, upload("c.png", image_bytes()), upload("d.png", image_bytes()), role=""
+    )
+    assert [(s.role, s.time_s) for s in case.screenshots.all()] == [
+        ("message", None),
+        ("credits", None),
+        ("other", None),
+        ("other", None),
+    ]
+    from tickets.evidence import attachment_names
+
+    assert attachment_names(case)[0] == (
+        "4 screenshots (message on screen; credit balance or history; other; other)"
+    )
+
+
+@pytest.mark.django_db
+def test_a_clip_moment_is_refused_for_a_case_without_a_clip_and_nothing_is_stored(client, runway):
+    case = make_case(runway, reached_step="evidence", outcome="error", **NO_CLIP)
+    page = post_screenshots(client, case, upload("a.png", image_bytes()), role="start", time="0:01")
+    assert (
+        "Select a valid choice. start is not one of the available choices." in page.content.decode()
+    )
+    assert not case.screenshots.exists()
+
+
+@pytest.mark.django_db
+def test_a_frame_taken_before_the_outcome_changed_keeps_its_role_until_the_user_changes_it(
+    client, runway
+):
+    case = make_case(runway, reached_step="evidence")
+    post_screenshots(client, case, upload("a.png", image_bytes()), role="start", time="0")
+    shot = case.screenshots.get()
+    Case.objects.filter(pk=case.pk).update(outcome="error", clip_length_s=None)
+    page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert role_choices(page, f"shot{shot.pk}-role") == ["start", "message", "credits", "other"]
+    edit = f"/cases/{case.token}/screenshots/{shot.pk}/edit/"
+    client.post(edit, {"action": "save", f"shot{shot.pk}-role": "start"})
+    shot.refresh_from_db()
+    assert shot.role == "start"
+    client.post(edit, {"action": "save", f"shot{shot.pk}-role": "message"})
+    shot.refresh_from_db()
+    assert (shot.role, shot.time_s) == ("message", None)

@@ -89,7 +89,21 @@ def test_a_bad_id_gets_a_clear_message(luma):
     assert not form.is_valid()
     assert form.errors["generation_id"] == [
         "That does not look like a Luma Dream Machine Asset ID. Paste the Asset ID itself or "
-        "the link to the generation: letters, digits, dashes or underscores, no spaces."
+        "the link to the generation: 36 characters, five groups of digits and letters a to f "
+        "joined by dashes (8-4-4-4-12)."
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pasted", ["abc", "a" * 129, "two words"])
+def test_a_bad_id_on_a_platform_of_unknown_id_shape_is_told_the_length_it_needs(pasted):
+    # "abc" is letters only: a message naming only the characters would not say what is wrong.
+    form = form_for(Platform.objects.get(slug="kling"), pasted)
+    assert not form.is_valid()
+    assert form.errors["generation_id"] == [
+        "That does not look like a Kling AI Generation ID. Paste the Generation ID itself or "
+        "the link to the generation: 6 to 128 letters, digits, dashes or underscores, with "
+        "no spaces."
     ]
 
 

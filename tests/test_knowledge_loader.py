@@ -210,3 +210,27 @@ def test_a_failure_mode_naming_an_unknown_outcome_is_refused(tmp_path):
     )
     with pytest.raises(KnowledgeError, match=r"outcomes vanished are not outcomes"):
         load_knowledge(directory)
+
+
+@pytest.mark.django_db
+def test_an_id_pattern_without_words_for_it_is_refused(tmp_path):
+    # The message a wrong ID gets says what the pattern accepts; a regex is not that.
+    directory = write_knowledge(tmp_path, HEAD + "id_pattern: '[0-9]{12}'\n")
+    with pytest.raises(KnowledgeError, match=r"x.yaml: Say in words what id_pattern accepts"):
+        load_knowledge(directory)
+    assert not Platform.objects.filter(slug="x").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("id_pattern: '[0-9'\nid_shape: digits", "Not a valid regular expression"),
+        ("id_url_patterns: ['example\\.com/(?P<id>[0-9]+']", "Not a valid regular expression"),
+        ("id_url_patterns: ['example\\.com/([0-9]+)']", "Each needs a group named id"),
+    ],
+)
+def test_an_id_pattern_that_cannot_work_is_refused(tmp_path, line, message):
+    directory = write_knowledge(tmp_path, HEAD + line + "\n")
+    with pytest.raises(KnowledgeError, match=message):
+        load_knowledge(directory)

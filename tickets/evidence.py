@@ -188,9 +188,12 @@ def guess_roles(case: Case, count: int) -> list[tuple[str, float | None]]:
 
     The moments the case names (start, first visible, worst, end) that no screenshot
     shows yet are handed out, most wanted first, then put in clip order; files beyond
-    them are "other". The user can change each one afterwards.
+    them, and every file of a case whose generation left no clip, are "other". The user
+    can change each one afterwards.
     """
     Role = Screenshot.Role
+    if not case.left_a_clip:
+        return [(Role.OTHER, None)] * count  # no clip: no moment to guess
     moments = {
         Role.START: 0.0,
         Role.FIRST_VISIBLE: case.first_visible_s,

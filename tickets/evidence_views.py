@@ -35,7 +35,7 @@ def _edit_forms(case: Case, data=None) -> list[tuple[Screenshot, ScreenshotEditF
     for shot in case.screenshots.all():
         prefix = f"shot{shot.pk}"
         if data is not None and f"{prefix}-role" in data:
-            form = ScreenshotEditForm(data, clip_length_s=case.clip_length_s, prefix=prefix)
+            form = ScreenshotEditForm(data, case=case, role=shot.role, prefix=prefix)
         else:
             # Not on the page that was sent (added in another tab): nothing to save.
             initial = {
@@ -44,9 +44,7 @@ def _edit_forms(case: Case, data=None) -> list[tuple[Screenshot, ScreenshotEditF
                 "blur_boxes": format_blur_boxes(shot.blur_boxes),
                 "focus_box": format_blur_boxes([shot.focus_box] if shot.focus_box else []),
             }
-            form = ScreenshotEditForm(
-                initial=initial, clip_length_s=case.clip_length_s, prefix=prefix
-            )
+            form = ScreenshotEditForm(initial=initial, case=case, role=shot.role, prefix=prefix)
         pairs.append((shot, form))
     return pairs
 
@@ -61,7 +59,7 @@ def _save_edit_forms(pairs: list[tuple[Screenshot, ScreenshotEditForm]]) -> list
             evidence.save_edits(
                 shot,
                 role=form.cleaned_data["role"],
-                time_s=form.cleaned_data["time"],
+                time_s=form.cleaned_data.get("time"),
                 blur_boxes=form.cleaned_data["blur_boxes"],
                 focus_box=form.cleaned_data["focus_box"],
             )
@@ -106,7 +104,7 @@ SHOT_ACTIONS = ("save", "continue", "continue-discard", "delete", "up", "down")
 
 
 def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpResponse:
-    upload_form = ScreenshotUploadForm(clip_length_s=case.clip_length_s)
+    upload_form = ScreenshotUploadForm(case=case)
     clip_form = ClipUploadForm()
     rejected: list[tuple[str, str]] = []
     stored: list[Screenshot] = []
@@ -125,17 +123,14 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
             pairs = outcome
         elif action == "upload":
             upload_form = ScreenshotUploadForm(
-                request.POST,
-                request.FILES,
-                clip_length_s=case.clip_length_s,
-                room=evidence.room_left(case),
+                request.POST, request.FILES, case=case, room=evidence.room_left(case)
             )
             if upload_form.is_valid():
                 stored, rejected = evidence.add_screenshots(
                     case,
                     uploads=upload_form.cleaned_data["screenshots"],
                     role=upload_form.cleaned_data["role"],
-                    time_s=upload_form.cleaned_data["time"],
+                    time_s=upload_form.cleaned_data.get("time"),
                 )
                 if stored:
                     messages.success(request, _added_message(stored, upload_form))
@@ -198,9 +193,7 @@ def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     elif action in ("up", "down"):
         evidence.move_screenshot(shot, up=action == "up")
     else:
-        form = ScreenshotEditForm(
-            request.POST, clip_length_s=case.clip_length_s, prefix=f"shot{shot.pk}"
-        )
+        form = ScreenshotEditForm(request.POST, case=case, role=shot.role, prefix=f"shot{shot.pk}")
         if not form.is_valid():
             errors = "; ".join(e for field in form.errors.values() for e in field)
             if wants_json:
@@ -210,7 +203,7 @@ def screenshot_edit(request: HttpRequest, token: str, pk: int) -> HttpResponse:
             evidence.save_edits(
                 shot,
                 role=form.cleaned_data["role"],
-                time_s=form.cleaned_data["time"],
+                time_s=form.cleaned_data.get("time"),
                 blur_boxes=form.cleaned_data["blur_boxes"],
                 focus_box=form.cleaned_data["focus_box"],
             )

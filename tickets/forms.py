@@ -343,8 +343,8 @@ class DetailsForm(forms.Form):
             )
             raise ValidationError(
                 f"That does not look like a {self.platform.name} {self.platform.id_label}. "
-                f"Paste the {self.platform.id_label} itself{where}: letters, digits, "
-                "dashes or underscores, no spaces."
+                f"Paste the {self.platform.id_label} itself{where}: "
+                f"{self.platform.id_shape_text}."
             )
         return generation_id
 
@@ -509,7 +509,19 @@ def _clip_time_field(label: str) -> forms.CharField:
 
 
 class ScreenshotTimeMixin:
+    """What a screenshot of this case may show, and the clip time it shows where the
+    generation left a clip; a case with no clip is asked no time."""
+
     clip_length_s: float | None
+    fields: dict[str, forms.Field]
+
+    def _fit_to(self, case: Case, *, keep_role: str = "", first: tuple | None = None) -> None:
+        self.clip_length_s = case.clip_length_s
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = [*([first] if first else []), *Screenshot.roles_for(case, keep=keep_role)]
+        if not case.left_a_clip:
+            del self.fields["time"]
 
     def clean_time(self) -> float | None:
         text = self.cleaned_data["time"]
@@ -533,20 +545,18 @@ class ScreenshotUploadForm(ScreenshotTimeMixin, forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
         error_messages={"required": "Choose one or more screenshots to upload."},
     )
-    role = forms.ChoiceField(
-        choices=[
-            (GUESS, "Guess from their order (you can change each one)"),
-            *Screenshot.Role.choices,
-        ],
-        initial=GUESS,
-        required=False,
-        label="What they show",
-    )
+    role = forms.ChoiceField(required=False, label="What they show")
     time = _clip_time_field("Time in the clip (optional)")
 
-    def __init__(self, *args, clip_length_s: float | None, room: int = MAX_SCREENSHOTS, **kwargs):
+    def __init__(self, *args, case: Case, room: int = MAX_SCREENSHOTS, **kwargs):
         super().__init__(*args, **kwargs)
-        self.clip_length_s = clip_length_s
+        if case.left_a_clip:
+            self._fit_to(
+                case, first=(self.GUESS, "Guess from their order (you can change each one)")
+            )
+        else:
+            self._fit_to(case)
+            self.fields["role"].initial = Screenshot.Role.MESSAGE
         self.room = room
 
     def clean_screenshots(self) -> list:
@@ -557,7 +567,7 @@ class ScreenshotUploadForm(ScreenshotTimeMixin, forms.Form):
 
 
 class ScreenshotEditForm(ScreenshotTimeMixin, forms.Form):
-    role = forms.ChoiceField(choices=Screenshot.Role.choices, label="What it shows")
+    role = forms.ChoiceField(label="What it shows")
     time = _clip_time_field("Time in the clip")
     blur_boxes = forms.CharField(
         required=False,
@@ -577,9 +587,9 @@ class ScreenshotEditForm(ScreenshotTimeMixin, forms.Form):
         "and drag on the picture.",
     )
 
-    def __init__(self, *args, clip_length_s: float | None, **kwargs):
+    def __init__(self, *args, case: Case, role: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.clip_length_s = clip_length_s
+        self._fit_to(case, keep_role=role)
 
     def clean_blur_boxes(self) -> list[list[float]]:
         try:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from platforms.models import FailureMode, PlanTier, Platform, PlatformModel
-from platforms.outcomes import Outcome
+from platforms.outcomes import LEAVE_A_CLIP, Outcome
 from tickets import user_text
 from tickets.timestamps import ClipTime
 
@@ -251,6 +251,11 @@ class Case(models.Model):
         )
 
     @property
+    def left_a_clip(self) -> bool:
+        """The generation finished with a clip (defective or not as paid for)."""
+        return (self.outcome or Outcome.DEFECT) in LEAVE_A_CLIP
+
+    @property
     def stopped_because_credits_returned(self) -> bool:
         """Credits came back by themselves: nothing is left to escalate."""
         return self.outcome in CREDIT_OUTCOMES and self.credits_returned is True
@@ -282,7 +287,13 @@ class Screenshot(models.Model):
         FIRST_VISIBLE = "first_visible", "Failure first visible"
         WORST = "worst", "Worst moment"
         END = "end", "Clip end"
+        # What a generation that left no clip shows on the screen.
+        MESSAGE = "message", "Message on screen"
+        CREDITS = "credits", "Credit balance or history"
         OTHER = "other", "Other"
+
+    CLIP_ROLES = (Role.START, Role.FIRST_VISIBLE, Role.WORST, Role.END, Role.OTHER)
+    SCREEN_ROLES = (Role.MESSAGE, Role.CREDITS, Role.OTHER)
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="screenshots")
     image = models.FileField(upload_to=evidence_path)
@@ -319,6 +330,16 @@ class Screenshot(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("tickets:screenshot", args=[self.case.token, self.pk])
+
+    @staticmethod
+    def roles_for(case: Case, *, keep: str = "") -> list[tuple[str, str]]:
+        """The roles a screenshot of ``case`` may have, as choices: moments of the clip, or
+        what was on the screen when the generation left no clip; ``keep``: a role a
+        screenshot already has stays choosable (frames taken before the outcome changed)."""
+        roles = Screenshot.CLIP_ROLES if case.left_a_clip else Screenshot.SCREEN_ROLES
+        if keep and keep not in roles:
+            roles = (Screenshot.Role(keep), *roles)
+        return [(role.value, role.label) for role in roles]
 
     @property
     def clip_time(self) -> str:
