@@ -19,6 +19,8 @@ from analysis import landmarks, workflow
 from analysis.forms import AnalyseUploadForm, UseResultsForm
 from analysis.models import Analysis
 from analysis.presenting import analysis_context
+from avadesk.views import bad_request_page
+from tickets import evidence
 from tickets.clip_frames import ClipRejected
 from tickets.image_ingest import ImageRejected
 from tickets.models import Case
@@ -44,6 +46,8 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
         request, group="uploads", key="ip", rate=settings.RATE_UPLOADS, increment=True
     ):
         raise Ratelimited("Too many uploads.")
+    if not case.left_a_clip:
+        return bad_request_page(request, evidence.NO_CLIP)
     form = AnalyseUploadForm()
     error = ""
     if not landmarks.available():

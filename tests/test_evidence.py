@@ -877,3 +877,22 @@ def test_a_frame_taken_before_the_outcome_changed_keeps_its_role_until_the_user_
     client.post(edit, {"action": "save", f"shot{shot.pk}-role": "message"})
     shot.refresh_from_db()
     assert (shot.role, shot.time_s) == ("message", None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/cases/{token}/evidence/", "/cases/{token}/analysis/"])
+def test_a_clip_sent_anyway_for_a_case_without_one_is_refused_and_nothing_stored(
+    client, runway, tmp_path, private_media_root, url
+):
+    case = make_case(runway, reached_step="evidence", outcome="stalled", **NO_CLIP)
+    clip_path = tmp_path / "clip.mp4"
+    write_clip(clip_path)
+    data = {"action": "clip", "clip": upload("clip.mp4", clip_path.read_bytes(), "video/mp4")}
+    if "analysis" in url:
+        data["action"] = "upload"
+    response = client.post(url.format(token=case.token), data)
+    assert response.status_code == 400
+    assert "This generation ended without a clip" in response.content.decode()
+    assert not case.screenshots.exists() and not Clip.objects.exists()
+    assert not case.analyses.exists()
+    assert stored_files(private_media_root) == []

@@ -26,6 +26,11 @@ from tickets.models import Case, Clip, Screenshot
 from tickets.timestamps import format_seconds
 
 MAX_SCREENSHOTS = 12
+# Frames and clip analysis need a clip: refused (the page offers neither) where there is none.
+NO_CLIP = (
+    "This generation ended without a clip, so there is nothing to take frames from or to "
+    "analyse. Add screenshots of what the screen showed instead."
+)
 _TOO_MANY = f"A case holds at most {MAX_SCREENSHOTS} screenshots."
 
 _batches = threading.local()

@@ -137,6 +137,8 @@ def evidence_step(request: HttpRequest, case: Case, context: dict) -> HttpRespon
                 if not rejected:
                     return redirect(case.step_url("evidence"))
         elif action == "clip":
+            if not case.left_a_clip:
+                return bad_request_page(request, evidence.NO_CLIP)
             clip_form = ClipUploadForm(request.POST, request.FILES)
             if clip_form.is_valid():
                 try:
