@@ -654,3 +654,38 @@ def test_no_bidi_control_character_reaches_the_pdf_whoever_saved_the_case(client
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "A catesrever on a sofa x" in text.replace("\n", " ")
     assert not set(text) & set(BIDI_CONTROLS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed, word",
+    [
+        ("yesterday 9pm", "yesterday"),
+        ("Today, 14:05 CET", "Today"),
+        ("last night around 11", "last night"),
+        ("2 hours ago", "2 hours ago"),
+        ("this morning", "this morning"),
+    ],
+)
+def test_a_time_relative_to_today_is_refused_with_the_word_that_will_mislead(
+    client, runway, typed, word
+):
+    case_url = start_case(client, runway)
+    client.post(case_url + "outcome/", {"outcome": "error", "credits_returned": "no"})
+    page = client.post(
+        case_url + "generation/", {"attempted_at": typed, "error_text": "Failed"}
+    ).content.decode()
+    assert html_lib.unescape(
+        f"Write the date itself, for example 1 Dec, 14:05 CET: “{word}” will mean another day"
+    ) in html_lib.unescape(page)
+    assert Case.objects.get().attempted_at == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["3 Dec, 21:40 CET", "2026-12-03 21:40 UTC", "Tuesday 3 Dec 9pm"])
+def test_a_date_written_out_is_kept_as_typed(client, runway, typed):
+    case_url = start_case(client, runway)
+    client.post(case_url + "outcome/", {"outcome": "error", "credits_returned": "no"})
+    response = client.post(case_url + "generation/", {"attempted_at": typed})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Case.objects.get().attempted_at == typed

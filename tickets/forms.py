@@ -218,6 +218,14 @@ def _credits_field(label: str) -> forms.FloatField:
 CLIP_TIMES = ("first_visible", "worst")  # moments in the clip: a time or a range each
 
 
+# Words that date a run from the day the ticket was written, which support will not know.
+RELATIVE_DAY = re.compile(
+    r"\b(?:today|yesterday|tonight|tomorrow|last night|this (?:morning|afternoon|evening)"
+    r"|\d+\s*(?:min(?:ute)?s?|h(?:ou)?rs?|hours?|days?)\s+ago)\b",
+    re.IGNORECASE,
+)
+
+
 class DetailsForm(forms.Form):
     """The facts of one generation. Which fields an outcome asks for: DETAIL_FIELDS."""
 
@@ -347,6 +355,15 @@ class DetailsForm(forms.Form):
                 f"{self.platform.id_shape_text}."
             )
         return generation_id
+
+    def clean_attempted_at(self) -> str:
+        text = self.cleaned_data["attempted_at"]
+        if found := RELATIVE_DAY.search(text):
+            raise ValidationError(
+                f"Write the date itself, for example 1 Dec, 14:05 CET: “{found[0]}” will mean "
+                "another day by the time support reads your ticket."
+            )
+        return text
 
     def clean_clip_length(self) -> float:
         try:
