@@ -896,3 +896,21 @@ def test_a_clip_sent_anyway_for_a_case_without_one_is_refused_and_nothing_stored
     assert not case.screenshots.exists() and not Clip.objects.exists()
     assert not case.analyses.exists()
     assert stored_files(private_media_root) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "outcome, fields, advice",
+    [
+        ("defect", {}, "the frame where the failure shows"),
+        ("moderation", NO_CLIP, "the message Runway showed and your credit balance or history"),
+    ],
+)
+def test_the_review_page_asks_for_the_screenshot_the_outcome_can_have(
+    client, runway, outcome, fields, advice
+):
+    case = make_case(runway, outcome=outcome, **fields)
+    page = client.get(f"/cases/{case.token}/review/").content.decode()
+    assert f"Add a screenshot</a> of {advice}: it is the strongest" in page
+    evidence_page = client.get(f"/cases/{case.token}/evidence/").content.decode()
+    assert f"Add {advice}" in evidence_page

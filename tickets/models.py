@@ -256,6 +256,13 @@ class Case(models.Model):
         return (self.outcome or Outcome.DEFECT) in LEAVE_A_CLIP
 
     @property
+    def what_to_screenshot(self) -> str:
+        """What the most useful screenshot of this case shows, in words."""
+        if self.left_a_clip:
+            return "the frame where the failure shows"
+        return f"the message {self.platform.name} showed and your credit balance or history"
+
+    @property
     def stopped_because_credits_returned(self) -> bool:
         """Credits came back by themselves: nothing is left to escalate."""
         return self.outcome in CREDIT_OUTCOMES and self.credits_returned is True
