@@ -402,6 +402,38 @@ def test_the_review_page_names_sources_readably_and_lists_only_files_to_attach(c
 
 
 @pytest.mark.django_db
+def test_every_source_link_in_the_wizard_is_a_web_address_and_its_note_is_text(client, kling):
+    # Kling's plan facts cite "https://kling.ai/docs/user-policy (read through AVA's research
+    # pass)": the whole text was once the link, a page that does not exist.
+    case_url = start_case(client, kling, plan="basic")
+    page = client.post(
+        case_url + "outcome/", {"outcome": "entitlement", "spec_aspect": "watermark"}, follow=True
+    ).content.decode()
+    assert "adds a watermark, so there is nothing to claim" in page
+    sources = re.findall(r'<p class="source small">(.*?)</p>', page, re.S)
+    assert sources
+    for source in sources:
+        for href in re.findall(r'href="([^"]*)"', source):
+            assert re.fullmatch(r"https://[^\s()]+", html_lib.unescape(href)), href
+    assert (
+        '<a href="https://kling.ai/docs/user-policy" rel="noopener noreferrer">Kling AI website '
+        "(kling.ai)</a> (read through AVA&#x27;s research pass)"
+    ) in page
+
+
+def test_two_pages_of_one_help_centre_are_named_once_and_then_another_page():
+    from platforms.models import Platform
+    from tickets.templatetags.ticket_tags import source_citation
+
+    luma = Platform(name="Luma Dream Machine", official_domains=["lumaai-help.freshdesk.com"])
+    cited = source_citation(
+        "https://lumaai-help.freshdesk.com/a;\n  https://lumaai-help.freshdesk.com/b", luma
+    )
+    assert re.sub(r"<[^>]+>", "", cited) == "Luma Dream Machine help centre and another page"
+    assert source_citation("https://evil.example/x (<script>)", luma).endswith("(&lt;script&gt;)")
+
+
+@pytest.mark.django_db
 def test_every_aria_describedby_points_at_an_element_on_the_page(client, runway):
     case = make_case(runway, reached_step="review")
     urls = ["/escalate/"] + [f"/cases/{case.token}/{s.slug}/" for s in wizard.route(case)]

@@ -5,6 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from platforms.source_check import URL, cited_urls
 
 register = template.Library()
 
@@ -26,13 +30,30 @@ def source_name(source: str, platform=None) -> str:
     official = platform is not None and any(
         host == d or host.endswith(f".{d}") for d in platform.official_domains
     )
-    if official and host.split(".")[0] in ("help", "support", "docs"):
+    first_label = host.split(".")[0]
+    if official and any(word in first_label for word in ("help", "support", "docs")):
         return f"{vendor} help centre"
     if official and "pricing" in parts.path:
         return f"{vendor} pricing page"
     if official:
         return f"{vendor} website ({host})"
     return host
+
+
+@register.filter
+def source_citation(source: str, platform=None) -> SafeString:
+    """A fact's source for a person: each page it cites linked under a readable name, then
+    what the source adds in words (e.g. "read through AVA's research pass")."""
+    urls = cited_urls(source)
+    if not urls:
+        return format_html("{}", source_name(source, platform))
+    named: list[tuple[str, str]] = []
+    for url in urls:
+        name = source_name(url, platform)
+        named.append((url, "another page" if any(name == n for _, n in named) else name))
+    links = format_html_join(" and ", '<a href="{}" rel="noopener noreferrer">{}</a>', named)
+    note = URL.sub("", source).strip(" \n;,.").removeprefix("(").removesuffix(")").strip()
+    return format_html("{} ({})", links, note) if note else links
 
 
 @register.filter
