@@ -421,16 +421,26 @@ def test_every_source_link_in_the_wizard_is_a_web_address_and_its_note_is_text(c
     ) in page
 
 
-def test_two_pages_of_one_help_centre_are_named_once_and_then_another_page():
+def test_a_source_reads_as_its_words_with_each_page_a_link_and_no_seed_file_name():
     from platforms.models import Platform
-    from tickets.templatetags.ticket_tags import source_citation
+    from platforms.templatetags.knowledge import cited_source
 
     luma = Platform(name="Luma Dream Machine", official_domains=["lumaai-help.freshdesk.com"])
-    cited = source_citation(
-        "https://lumaai-help.freshdesk.com/a;\n  https://lumaai-help.freshdesk.com/b", luma
+    cited = cited_source(
+        "https://lumaai-help.freshdesk.com/a;\n  https://lumaai-help.freshdesk.com/b.", luma
     )
-    assert re.sub(r"<[^>]+>", "", cited) == "Luma Dream Machine help centre and another page"
-    assert source_citation("https://evil.example/x (<script>)", luma).endswith("(&lt;script&gt;)")
+    assert re.findall(r'href="([^"]+)"', cited) == [
+        "https://lumaai-help.freshdesk.com/a",
+        "https://lumaai-help.freshdesk.com/b",
+    ]
+    text = " ".join(re.sub(r"<[^>]+>", "", cited).split())
+    assert text == "Luma Dream Machine help centre; another page."
+    seeded = cited_source("seed:003_2fbee09563b8fca9.txt (Kling face); https://kling.ai (vendor)")
+    assert re.sub(r"<[^>]+>", "", seeded) == (
+        "a third-party reference page (Kling face); kling.ai (vendor)"
+    )
+    assert cited_source("https://evil.example/x (<script>)", luma).endswith("(&lt;script&gt;)")
+    assert cited_source("") == "none recorded"
 
 
 @pytest.mark.django_db

@@ -1,14 +1,8 @@
-"""How the wizard names a fact's source for a person: "Runway help centre", not a file name."""
+"""The wizard's small wordings: how sure a fact is, and the summary of a refused step."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import template
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
-
-from platforms.source_check import URL, cited_urls
 
 register = template.Library()
 
@@ -17,43 +11,6 @@ CONFIDENCE_LABELS = {
     "reported": "reported by a third party",
     "unverified": "unverified",
 }
-
-
-@register.filter
-def source_name(source: str, platform=None) -> str:
-    """A readable name for a source URL or seed file, for the platform it is about."""
-    if not source.startswith(("http://", "https://")):
-        return "a third-party reference page, not checked against the vendor's own pages"
-    parts = urlsplit(source)
-    host = (parts.hostname or "").removeprefix("www.")
-    vendor = platform.name if platform is not None else ""
-    official = platform is not None and any(
-        host == d or host.endswith(f".{d}") for d in platform.official_domains
-    )
-    first_label = host.split(".")[0]
-    if official and any(word in first_label for word in ("help", "support", "docs")):
-        return f"{vendor} help centre"
-    if official and "pricing" in parts.path:
-        return f"{vendor} pricing page"
-    if official:
-        return f"{vendor} website ({host})"
-    return host
-
-
-@register.filter
-def source_citation(source: str, platform=None) -> SafeString:
-    """A fact's source for a person: each page it cites linked under a readable name, then
-    what the source adds in words (e.g. "read through AVA's research pass")."""
-    urls = cited_urls(source)
-    if not urls:
-        return format_html("{}", source_name(source, platform))
-    named: list[tuple[str, str]] = []
-    for url in urls:
-        name = source_name(url, platform)
-        named.append((url, "another page" if any(name == n for _, n in named) else name))
-    links = format_html_join(" and ", '<a href="{}" rel="noopener noreferrer">{}</a>', named)
-    note = URL.sub("", source).strip(" \n;,.").removeprefix("(").removesuffix(")").strip()
-    return format_html("{} ({})", links, note) if note else links
 
 
 @register.filter
