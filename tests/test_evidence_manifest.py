@@ -118,3 +118,31 @@ def test_an_outsider_gets_404_for_the_manifest_and_the_zip(outsider, case_with_e
     case, _ = case_with_evidence
     for url in (f"/cases/{case.token}/evidence.json", f"/cases/{case.token}/evidence.zip"):
         assert outsider.get(url.replace(case.token, case.token[::-1])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_evidence_json_holds_the_facts_an_error_case_gave_and_not_those_of_another_outcome(
+    client, runway
+):
+    case = make_case(
+        runway,
+        outcome="error",
+        credits_returned=False,
+        error_text="Generation failed",
+        attempted_at="3 Dec, 21:40 CET",
+        credits_charged=35.0,
+        balance_before=100.0,
+        balance_after=65.0,
+        spec_expected="1080p",  # typed under another outcome before the user changed it
+    )
+    facts = json.loads(client.get(f"/cases/{case.token}/evidence.json").content)["case"]
+    assert facts["outcome"] == "error" and facts["credits_returned"] is False
+    assert facts["error_text"] == "Generation failed"
+    assert facts["attempted_at"] == "3 Dec, 21:40 CET"
+    assert (facts["credits_charged"], facts["balance_before"], facts["balance_after"]) == (
+        35.0,
+        100.0,
+        65.0,
+    )
+    assert facts["waited"] is None  # asked, not given
+    assert facts["spec_expected"] is None

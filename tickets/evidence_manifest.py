@@ -13,7 +13,9 @@ import zipfile
 
 from django.utils import timezone
 
+from platforms.outcomes import Outcome
 from tickets.evidence import download_name, report_filename, shareable_content
+from tickets.forms import detail_fields
 from tickets.models import Case, Screenshot
 from tickets.ticket_text import build_ticket
 from tickets.timestamps import format_seconds
@@ -115,9 +117,36 @@ def build_manifest(case: Case, *, contents: dict[int, bytes] | None = None) -> d
             "symptoms": case.symptoms,
             "observations": case.observations or None,
             "measured_change": case.measured_change or None,
+            **_outcome_facts(case),
         },
         "files": files,
         "clips": _clips(case, shots),
+    }
+
+
+# The facts only some outcomes ask for (an error's message, a stall's wait, what a plan
+# promised), as the generation step asked them.
+OUTCOME_FACTS = (
+    "error_text",
+    "attempted_at",
+    "waited",
+    "credits_charged",
+    "balance_before",
+    "balance_after",
+    "spec_expected",
+    "spec_delivered",
+)
+
+
+def _outcome_facts(case: Case) -> dict:
+    """Each of OUTCOME_FACTS; None when empty or not asked for this outcome (typed under
+    another one before the user changed it), as the ticket leaves it out."""
+    asked = detail_fields(case.outcome or Outcome.DEFECT, case.platform)
+    facts = {name: getattr(case, name) if name in asked else None for name in OUTCOME_FACTS}
+    return {
+        "spec_aspect": case.spec_aspect or None,
+        "credits_returned": case.credits_returned,
+        **{name: None if value in ("", None) else value for name, value in facts.items()},
     }
 
 
