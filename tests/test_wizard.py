@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from platforms.models import Platform
 from platforms.outcomes import Outcome
 from tests.conftest import make_case
 from tickets import wizard
@@ -422,7 +423,6 @@ def test_every_source_link_in_the_wizard_is_a_web_address_and_its_note_is_text(c
 
 
 def test_a_source_reads_as_its_words_with_each_page_a_link_and_no_seed_file_name():
-    from platforms.models import Platform
     from platforms.templatetags.knowledge import cited_source
 
     luma = Platform(name="Luma Dream Machine", official_domains=["lumaai-help.freshdesk.com"])
@@ -731,3 +731,17 @@ def test_a_date_written_out_is_kept_as_typed(client, runway, typed):
     response = client.post(case_url + "generation/", {"attempted_at": typed})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Case.objects.get().attempted_at == typed
+
+
+@pytest.mark.django_db
+def test_a_platform_whose_plans_are_unknown_says_so_and_keeps_plan_not_listed_chosen(
+    client, runway
+):
+    dreamina = Platform.objects.get(slug="dreamina")
+    assert list(dreamina.plans.values_list("slug", flat=True)) == ["any"]
+    page = client.get(f"/escalate/plans/?platform={dreamina.pk}").content.decode()
+    assert "AVA has no list of Dreamina&#x27;s plans yet" in page
+    assert re.search(r'<option value="\d+" selected>Plan not listed</option>', page)
+    listed = client.get(f"/escalate/plans/?platform={runway.pk}").content.decode()
+    assert "Your plan decides which support channel you can reach." in listed
+    assert "has no list" not in listed

@@ -12,7 +12,7 @@ from platforms.models import PlanTier, Platform, PlatformModel
 from platforms.outcomes import Outcome
 from tickets.catalogue import Catalogue
 from tickets.evidence import MAX_SCREENSHOTS, parse_blur_boxes, too_many_files_message
-from tickets.models import CREDIT_OUTCOMES, Case, Screenshot
+from tickets.models import CREDIT_OUTCOMES, UNLISTED_PLAN, Case, Screenshot
 from tickets.timestamps import TimestampError, parse_clip_length, parse_clip_time
 from tickets.user_text import UserTextField
 
@@ -66,6 +66,11 @@ class PlatformForm(forms.Form):
             ]
             if len(plans) == 1:
                 self.initial["plan"] = plans[0].pk
+            if all(plan.slug == UNLISTED_PLAN for plan in plans):
+                self.fields["plan"].help_text = (
+                    f"AVA has no list of {only_platform.name}'s plans yet: keep “Plan not "
+                    "listed” and type your plan's name below."
+                )
             models = [m for m in models if m.platform_id == only_platform.pk]
             if hosts_several_models(models):
                 self.fields["ai_model"].choices = [("", "Not sure")] + [
