@@ -244,6 +244,13 @@ class PlanTier(Sourced):
     def __str__(self) -> str:
         return f"{self.platform.name} {self.name}"
 
+    @property
+    def confirmed_watermark(self) -> bool | None:
+        """Whether the plan adds a watermark, by the vendor's own page; None when only a
+        third party says so, or nobody. Only this may stop a case or be stated in a ticket:
+        a fact that is not official is shown with its label, never relied on."""
+        return self.watermark if self.confidence == Confidence.OFFICIAL else None
+
 
 class SupportChannel(Sourced):
     class Kind(models.TextChoices):

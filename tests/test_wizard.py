@@ -407,10 +407,9 @@ def test_every_source_link_in_the_wizard_is_a_web_address_and_its_note_is_text(c
     # Kling's plan facts cite "https://kling.ai/docs/user-policy (read through AVA's research
     # pass)": the whole text was once the link, a page that does not exist.
     case_url = start_case(client, kling, plan="basic")
-    page = client.post(
-        case_url + "outcome/", {"outcome": "entitlement", "spec_aspect": "watermark"}, follow=True
-    ).content.decode()
-    assert "adds a watermark, so there is nothing to claim" in page
+    client.post(case_url + "outcome/", {"outcome": "entitlement", "spec_aspect": "watermark"})
+    page = client.get(case_url + "outcome/").content.decode()
+    assert "it may add a watermark, but we have not confirmed that" in page
     sources = re.findall(r'<p class="source small">(.*?)</p>', page, re.S)
     assert sources
     for source in sources:
@@ -745,3 +744,53 @@ def test_a_platform_whose_plans_are_unknown_says_so_and_keeps_plan_not_listed_ch
     listed = client.get(f"/escalate/plans/?platform={runway.pk}").content.decode()
     assert "Your plan decides which support channel you can reach." in listed
     assert "has no list" not in listed
+
+
+def watermark_case(client, platform, plan_slug: str) -> tuple[str, object]:
+    case_url = start_case(client, platform, plan=plan_slug)
+    response = client.post(
+        case_url + "outcome/", {"outcome": "entitlement", "spec_aspect": "watermark"}
+    )
+    return case_url, response
+
+
+@pytest.mark.django_db
+def test_a_watermark_only_reported_for_the_plan_does_not_stop_the_case(client, kling):
+    plan = kling.plans.get(slug="basic")
+    assert plan.watermark is True and plan.confidence == "reported"
+    case_url, response = watermark_case(client, kling, "basic")
+    assert response.status_code == 302 and response["Location"].endswith("/generation/")
+    page = client.get(case_url + "outcome/").content.decode()
+    assert "nothing to claim" not in page
+    assert "reported by a third party" in page
+
+
+@pytest.mark.django_db
+def test_a_watermark_the_vendors_page_lists_for_the_plan_stops_the_case(client, kling):
+    plan = kling.plans.get(slug="basic")
+    plan.confidence = "official"
+    plan.save()  # counts as a knowledge change: every process reads it again
+    _, response = watermark_case(client, kling, "basic")
+    page = client.get(response["Location"]).content.decode()
+    assert "Your Basic (free) plan adds a watermark, so there is nothing to claim." in page
+    assert not Case.objects.get().may_open("generation")
+
+
+@pytest.mark.django_db
+def test_the_ticket_says_the_plan_page_lists_no_watermark_only_when_that_is_official(
+    client, runway
+):
+    for confidence, said in [("official", True), ("reported", False)]:
+        plan = runway.plans.get(slug="standard")
+        plan.confidence = confidence
+        plan.save()
+        case = make_case(
+            runway,
+            plan="standard",
+            outcome="entitlement",
+            spec_aspect="watermark",
+            failure_mode=None,
+            spec_delivered="bottom right",
+        )
+        ticket = textarea(client.get(f"/cases/{case.token}/review/").content.decode())
+        assert ("plan page lists this plan without one" in ticket) is said, (confidence, ticket)

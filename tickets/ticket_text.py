@@ -144,7 +144,7 @@ def ticket_facts(case: Case, *, attachments: list[str]) -> dict:
         "own_words": clean(case.own_words.strip()),
         "spec_aspect": case.get_spec_aspect_display().lower() if case.spec_aspect else "",
         "watermark": case.spec_aspect == Case.SpecAspect.WATERMARK,
-        "plan_watermark": getattr(case.plan, "watermark", None),
+        "plan_watermark": getattr(case.plan, "confirmed_watermark", None),
         "id_label": case.platform.id_label,
         "generation_id": asked("generation_id", case.generation_id),
         "details": [(label, clean(value)) for label, value in _detail_facts(case)],

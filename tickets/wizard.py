@@ -126,6 +126,7 @@ class OutcomeStep(Step):
             "rules": rules,
             "stop": stop_reason(case),
             "plan_watermark": getattr(case.plan, "watermark", None),
+            "watermark_confirmed": getattr(case.plan, "confirmed_watermark", None) is not None,
         }
 
 
@@ -262,7 +263,7 @@ def stop_reason(case: Case) -> str:
     if (
         case.outcome == Outcome.ENTITLEMENT
         and case.spec_aspect == Case.SpecAspect.WATERMARK
-        and getattr(case.plan, "watermark", None) is True
+        and getattr(case.plan, "confirmed_watermark", None) is True
     ):
         return "plan_has_watermark"
     return ""
