@@ -91,8 +91,9 @@ class Platform(Sourced):
     id_shape = models.CharField(
         max_length=200,
         blank=True,
-        help_text="What id_pattern accepts, in words, for the message a wrong ID gets "
-        '(e.g. "36 characters: digits, letters a to f and dashes"). Needed with id_pattern.',
+        help_text="What the ID looks like, in words, for the message a wrong ID gets "
+        '(e.g. "36 characters: digits, letters a to f and dashes"). Needed with id_pattern; '
+        "blank otherwise: 6 to 128 letters, digits, dashes or underscores.",
     )
     id_url_patterns = models.JSONField(
         default=list,
@@ -160,8 +161,8 @@ class Platform(Sourced):
 
     @property
     def id_shape_text(self) -> str:
-        """What a bare ID has to look like here, in words."""
-        return self.id_shape if self.id_pattern else ANY_ID_SHAPE
+        """What the ID has to look like here, in words."""
+        return self.id_shape or ANY_ID_SHAPE
 
 
 class PlatformModel(Sourced):

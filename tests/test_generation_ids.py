@@ -164,5 +164,35 @@ def test_a_luma_link_without_an_asset_id_says_so(luma):
     assert not form.is_valid()
     assert form.errors["generation_id"] == [
         "AVA cannot find the Asset ID in this link. Open the generation on Luma Dream Machine "
-        "and copy the Asset ID itself, or its share link."
+        "and copy the Asset ID itself, or its share link. It is 36 characters, five groups of "
+        "digits and letters a to f joined by dashes (8-4-4-4-12)."
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "pasted, message",
+    [
+        (
+            "my flow project",
+            "That does not look like a Google Flow Project link. Paste the Project link itself "
+            "or the link to the generation: the project's address, "
+            "labs.google/fx/tools/flow/project/ and a 36-character code.",
+        ),
+        (
+            "https://labs.google/fx/tools/flow/project/abc",
+            "AVA cannot find the Project link in this link. Open the generation on Google Flow "
+            "and copy the Project link itself, or its share link. It is the project's "
+            "address, labs.google/fx/tools/flow/project/ and a 36-character code.",
+        ),
+    ],
+)
+def test_a_platform_whose_id_is_a_link_describes_the_link(pasted, message):
+    form = form_for(Platform.objects.get(slug="google-flow"), pasted)
+    assert not form.is_valid()
+    assert form.errors["generation_id"] == [message]
+    ok = form_for(
+        Platform.objects.get(slug="google-flow"),
+        f"https://labs.google/fx/tools/flow/project/{UUID}",
+    )
+    assert ok.is_valid(), ok.errors

@@ -344,9 +344,10 @@ class DetailsForm(forms.Form):
         generation_id = self.platform.extract_id(text) or id_from_link(self.platform, text)
         if generation_id is None and re.match(r"(?:https?://|www\.)", text, re.IGNORECASE):
             label = self.platform.id_label
+            shape = f" It is {self.platform.id_shape}." if self.platform.id_shape else ""
             raise ValidationError(
                 f"AVA cannot find the {label} in this link. Open the generation on "
-                f"{self.platform.name} and copy the {label} itself, or its share link."
+                f"{self.platform.name} and copy the {label} itself, or its share link.{shape}"
             )
         if generation_id is None:
             where = (

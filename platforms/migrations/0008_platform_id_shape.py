@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='platform',
             name='id_shape',
-            field=models.CharField(blank=True, help_text='What id_pattern accepts, in words, for the message a wrong ID gets (e.g. "36 characters: digits, letters a to f and dashes"). Needed with id_pattern.', max_length=200),
+            field=models.CharField(blank=True, help_text='What the ID looks like, in words, for the message a wrong ID gets (e.g. "36 characters: digits, letters a to f and dashes"). Needed with id_pattern; blank otherwise: 6 to 128 letters, digits, dashes or underscores.', max_length=200),
         ),
     ]
