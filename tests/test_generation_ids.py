@@ -175,19 +175,19 @@ def test_a_luma_link_without_an_asset_id_says_so(luma):
     [
         (
             "my flow project",
-            "That does not look like a Google Flow Project link. Paste the Project link itself "
-            "or the link to the generation: the project's address, "
-            "labs.google/fx/tools/flow/project/ and a 36-character code.",
+            "That does not look like a Google Flow Project ID. Paste the Project ID itself "
+            "or the link to the generation: the 36-character code at the end of the project's "
+            "address (labs.google/fx/tools/flow/project/…).",
         ),
         (
             "https://labs.google/fx/tools/flow/project/abc",
-            "AVA cannot find the Project link in this link. Open the generation on Google Flow "
-            "and copy the Project link itself, or its share link. It is the project's "
-            "address, labs.google/fx/tools/flow/project/ and a 36-character code.",
+            "AVA cannot find the Project ID in this link. Open the generation on Google Flow "
+            "and copy the Project ID itself, or its share link. It is the 36-character code at "
+            "the end of the project's address (labs.google/fx/tools/flow/project/…).",
         ),
     ],
 )
-def test_a_platform_whose_id_is_a_link_describes_the_link(pasted, message):
+def test_a_platform_whose_id_sits_in_a_link_describes_where(pasted, message):
     form = form_for(Platform.objects.get(slug="google-flow"), pasted)
     assert not form.is_valid()
     assert form.errors["generation_id"] == [message]
