@@ -914,3 +914,20 @@ def test_the_review_page_asks_for_the_screenshot_the_outcome_can_have(
     assert f"Add a screenshot</a> of {advice}: it is the strongest" in page
     evidence_page = client.get(f"/cases/{case.token}/evidence/").content.decode()
     assert f"Add {advice}" in evidence_page
+
+
+@pytest.mark.django_db
+def test_a_time_typed_for_one_guessed_file_gives_it_the_moment_at_that_time_or_other(
+    client, runway
+):
+    # The case names first visible 1.2 s, worst 2.5 s, a 5 s clip.
+    case = make_case(runway, reached_step="evidence")
+    for time in ["2.5", "0:01", "0", "5", "1.2"]:
+        post_screenshots(client, case, upload(f"{time}.png", image_bytes()), role="", time=time)
+    assert list(case.screenshots.values_list("role", "time_s")) == [
+        ("worst", 2.5),
+        ("other", 1.0),  # was guessed "start" at 0:01: the start is at 0:00
+        ("start", 0.0),
+        ("end", 5.0),
+        ("first_visible", 1.2),
+    ]

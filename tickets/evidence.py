@@ -188,6 +188,27 @@ def face_focus_box(faces: list[list[list[float]]], *, margin: float = 0.25) -> l
     return [round(v, 4) for v in (left, top, right - left, bottom - top)]
 
 
+def _moments(case: Case) -> dict[str, float | None]:
+    """The moments of the clip the case names, by role: None where not given."""
+    Role = Screenshot.Role
+    return {
+        Role.START: 0.0,
+        Role.FIRST_VISIBLE: case.first_visible_s,
+        Role.WORST: case.worst_s,
+        Role.END: case.clip_length_s,
+    }
+
+
+def role_at(case: Case, time_s: float) -> str:
+    """The moment a screenshot at ``time_s`` shows, if the case names one there (to the
+    tenth of a second), else "other": a typed time is never labelled another moment."""
+    if case.left_a_clip:
+        for role, moment in _moments(case).items():
+            if moment is not None and abs(moment - time_s) < 0.05:
+                return role
+    return Screenshot.Role.OTHER
+
+
 def guess_roles(case: Case, count: int) -> list[tuple[str, float | None]]:
     """What each of ``count`` files picked together probably shows, in their order.
 
@@ -199,12 +220,7 @@ def guess_roles(case: Case, count: int) -> list[tuple[str, float | None]]:
     Role = Screenshot.Role
     if not case.left_a_clip:
         return [(Role.OTHER, None)] * count  # no clip: no moment to guess
-    moments = {
-        Role.START: 0.0,
-        Role.FIRST_VISIBLE: case.first_visible_s,
-        Role.WORST: case.worst_s,
-        Role.END: case.clip_length_s,
-    }
+    moments = _moments(case)
     profile = case.profile
     wanted = (
         [Role.START, Role.END, Role.FIRST_VISIBLE, Role.WORST]
@@ -248,7 +264,7 @@ def add_screenshots(
     ordered = sorted(uploads, key=lambda upload: _natural_key(upload.name or ""))
     roles = [(role, time_s)] * len(ordered) if role else guess_roles(case, len(ordered))
     if not role and time_s is not None and len(ordered) == 1:
-        roles = [(roles[0][0], time_s)]  # a time typed for one file is that file's
+        roles = [(role_at(case, time_s), time_s)]  # a time typed for one file is that file's
     stored, rejected = [], []
     for upload, (each_role, each_time) in zip(ordered, roles, strict=True):
         try:
