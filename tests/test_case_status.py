@@ -359,3 +359,45 @@ def test_the_waiting_case_says_whether_a_reminder_will_come(client, case):
     client.force_login(owner)
     page = client.get(f"/cases/{case.token}/status/").content.decode()
     assert "We will also e-mail you once then." in page
+
+
+@pytest.mark.django_db
+def test_a_case_sent_where_no_channel_is_known_never_names_the_placeholder(client, kling, clock):
+    # Kling's only channel is the knowledge's "Not yet known": the user sent it where they
+    # found one, and nothing they or support read may call that place "Not yet known".
+    case = make_case(kling)
+    placeholder = kling.channels.get()
+    assert placeholder.kind == SupportChannel.Kind.UNKNOWN and placeholder.name == "Not yet known"
+    mine(client, case)
+    status.mark_sent(case, channel=placeholder)
+    clock.advance(days=6)
+    page = client.get(f"/cases/{case.token}/status/").content.decode()
+    text = followup_text(page)
+    assert "I wrote to you on" in text and "through" not in text
+    assert "Not yet known" not in page
+    assert "Not yet known" not in client.get("/cases/").content.decode()
+    preview = client.get(f"/cases/{case.token}/generation/").content.decode()
+    assert "Not yet known" not in preview and "General support message" in preview
+
+
+@pytest.mark.django_db
+def test_where_no_channel_is_known_the_sent_form_offers_somewhere_else_chosen(client, kling):
+    case = make_case(kling)
+    page = client.get(case.step_url("review")).content.decode()
+    select = re.search(r'<select name="sent-channel"[^>]*>(.*?)</select>', page, re.S)[1]
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", select) == ["Somewhere else"]
+    mine(client, case)
+    client.post(
+        f"/cases/{case.token}/status/",
+        {"action": "sent", "sent-on": "2026-12-01", "sent-channel": ""},
+    )
+    case.refresh_from_db()
+    assert case.status == "sent" and case.sent_channel is None
+    # The placeholder is refused if sent anyway.
+    placeholder = kling.channels.get()
+    response = client.post(
+        f"/cases/{case.token}/status/",
+        {"action": "sent", "sent-on": "2026-12-02", "sent-channel": placeholder.pk},
+    )
+    assert response.status_code == 400  # the page's answer to any refused status input
+    assert case.events.filter(channel=placeholder).count() == 0

@@ -74,12 +74,13 @@ class SentForm(DatedForm):
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, case=case, **kwargs)
-        channels = case.platform.channels.all()
+        # A "not yet known" placeholder is no place to send to: that is "Somewhere else".
+        channels = case.platform.channels.exclude(kind=SupportChannel.Kind.UNKNOWN)
         channel_field = self.fields["channel"]
         assert isinstance(channel_field, ChannelChoiceField)
         channel_field.queryset = channels
         # The channel the ticket was written for: the first one this plan may use.
-        plan_channels = channels_for(case)
+        plan_channels = [c for c in channels_for(case) if c.is_known]
         channel_field.initial = plan_channels[0].pk if plan_channels else None
         # What the wizard recorded as charged, unless the user already said otherwise.
         charged = round(case.credits_charged) if case.credits_charged is not None else None
