@@ -26,6 +26,7 @@ def source_links(source: str) -> SafeString:
 
 
 SEED = re.compile(r"seed:[\w.-]+")
+CITED = re.compile(f"{URL.pattern}|{SEED.pattern}")  # a cited page or a seed file
 
 
 def source_name(url: str, platform=None) -> str:
@@ -51,14 +52,14 @@ def cited_source(source: str, platform=None) -> SafeString:
     link under a readable name ("another page" for a second one of the same name), and each
     competitor seed page named as such instead of by its file name."""
     pieces, names, at = [], set(), 0
-    for found in re.finditer(f"{URL.pattern}|{SEED.pattern}", source or ""):
+    for found in CITED.finditer(source or ""):
         pieces.append(format_html("{}", source[at : found.start()]))
-        at = found.end()
         if found[0].startswith("seed:"):
             pieces.append(format_html("{}", "a third-party reference page"))
+            at = found.end()
             continue
-        url = found[0].rstrip(".,")
-        at -= len(found[0]) - len(url)
+        url = found[0].rstrip(".,")  # a full stop after an address ends the sentence
+        at = found.start() + len(url)
         name = source_name(url, platform)
         pieces.append(
             format_html(
